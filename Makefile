@@ -1,0 +1,40 @@
+# newsmon: `make run` and `make test` do all their own set-up on a fresh machine.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install run demo test test-fast test-integration lint bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)            ## everything on one machine, polling config/feeds.yaml
+	$(BIN)/newsmon run
+
+demo: $(STAMP)           ## the same, offline, on live demo feeds served on 127.0.0.1
+	$(BIN)/newsmon run --demo
+
+test: $(STAMP)           ## the whole suite: fast unit tests and the slow integration tests
+	$(BIN)/python -m pytest -q
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not slow"
+
+test-integration: $(STAMP)
+	$(BIN)/python -m pytest -q -m slow
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+bench: $(STAMP)          ## end-to-end benchmark: poller -> broker -> worker -> alerts
+	$(BIN)/python benchmarks/e2e.py
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

@@ -1,0 +1,420 @@
+"""The `newsmon` command line: one entry point for every part and every operator question."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from pipeline.config import Config, ConfigError, load_config, load_topics
+from pipeline.settings import Settings, get_settings
+from pipeline.store import NoRedisError, Store
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="newsmon: watch news agencies for the stories you care about.",
+)
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print data as JSON.")]
+
+
+def fail(message: str, code: int = 1) -> None:
+    typer.echo(f"newsmon: {message}", err=True)
+    raise typer.Exit(code)
+
+
+@app.callback()
+def _global(
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config", help="Directory with feeds.yaml and topics.yaml.", file_okay=False
+        ),
+    ] = None,
+) -> None:
+    if config is not None:
+        # Through the environment, so the processes `newsmon run` starts see it too.
+        os.environ["NEWSMON_CONFIG_DIR"] = str(config.resolve())
+        get_settings.cache_clear()
+
+
+def settings() -> Settings:
+    return get_settings()
+
+
+def config() -> Config:
+    try:
+        return load_config(settings().config_dir)
+    except ConfigError as exc:
+        fail(str(exc))
+        raise  # unreachable
+
+
+def redis_url() -> str:
+    from pipeline.runtime import resolve_redis_url
+
+    try:
+        return resolve_redis_url(settings())
+    except NoRedisError as exc:
+        fail(str(exc))
+        raise
+
+
+def store() -> Store:
+    url = redis_url()
+    s = Store.from_url(url)
+    if not s.ping():
+        fail(f"cannot reach Redis at {url} (is `newsmon run` still running?)")
+    return s
+
+
+# --- running the parts -------------------------------------------------------------------------
+
+
+@app.command()
+def run(
+    demo: Annotated[bool, typer.Option("--demo", help="Serve and poll demo feeds.")] = False,
+) -> None:
+    """Everything on one machine: embedded Valkey (unless REDIS_URL), worker, poller, API."""
+    from pipeline.runner import run_foreground
+
+    raise typer.Exit(run_foreground(demo))
+
+
+@app.command()
+def worker(
+    concurrency: Annotated[int | None, typer.Option(help="Worker processes.")] = None,
+) -> None:
+    """The Celery worker (the same as `celery -A workers worker`), on both queues."""
+    from pipeline.keys import QUEUES
+
+    store()  # a plain error now beats Celery's retry loop against a missing server
+    n = concurrency or settings().worker_concurrency
+    args = [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "workers",
+        "worker",
+        "-Q",
+        ",".join(QUEUES),
+        "--concurrency",
+        str(n),
+        "--loglevel",
+        "INFO",
+        "--hostname",
+        "newsmon@%h",
+    ]
+    os.execv(sys.executable, args)
+
+
+@app.command()
+def poll(
+    once: Annotated[bool, typer.Option("--once", help="Poll due feeds once, exit.")] = False,
+) -> None:
+    """The feed poller (several may run; they share the schedule in Redis)."""
+    from pipeline.poller import Poller
+    from pipeline.queueing import client_app
+
+    cfg, st = config(), store()
+    celery = client_app(settings(), redis_url())
+
+    async def main() -> None:
+        async with Poller(settings(), cfg, st, celery) as poller:
+            if once:
+                outcomes = await poller.run_once()
+                for o in outcomes:
+                    typer.echo(
+                        f"{o.feed_id}: {o.status} {o.reason} new={o.new_articles}"
+                        + (f" error={o.error}" if o.error else "")
+                    )
+                return
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, stop.set)
+            await poller.run(stop)
+
+    asyncio.run(main())
+
+
+@app.command()
+def api() -> None:
+    """The HTTP API."""
+    from aiohttp import web
+
+    from pipeline.api import make_app
+
+    s = settings()
+    web.run_app(
+        make_app(s, config(), store()),
+        host=s.api_host,
+        port=s.api_port,
+        print=lambda msg: typer.echo(msg, err=True),
+    )
+
+
+# --- subscriptions and alerts ------------------------------------------------------------------
+
+
+@app.command()
+def subscribe(
+    topic: Annotated[list[str], typer.Option("--topic", help="Topic id (repeatable).")],
+    keywords: Annotated[str, typer.Option(help='Words, "phrases", -excluded.')] = "",
+    source: Annotated[list[str] | None, typer.Option("--source", help="Feed id.")] = None,
+    language: Annotated[list[str] | None, typer.Option("--language", help="Code.")] = None,
+    min_score: Annotated[float, typer.Option(help="Minimum topic score.")] = 0.0,
+    digest: Annotated[str | None, typer.Option(help="hourly or daily.")] = None,
+    webhook: Annotated[str | None, typer.Option(help="Webhook URL.")] = None,
+    secret: Annotated[str | None, typer.Option(help="Webhook signing secret.")] = None,
+    email: Annotated[str | None, typer.Option(help="Email address.")] = None,
+    apprise: Annotated[list[str] | None, typer.Option("--apprise", help="Apprise URL.")] = None,
+    name: Annotated[str, typer.Option(help="A name for it.")] = "",
+    as_json: JsonOpt = False,
+) -> None:
+    """Subscribe to topics; prints the subscription id and its token."""
+    from pydantic import ValidationError
+
+    from pipeline.core.subscriptions import SubscriptionSpec
+
+    known = {t.id for t in _topics()}
+    unknown = [t for t in topic if t not in known]
+    if unknown:
+        fail(f"unknown topic(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}", 2)
+    try:
+        spec = SubscriptionSpec(
+            name=name,
+            topics=topic,
+            keywords=keywords,
+            sources=source or [],
+            languages=language or [],
+            min_score=min_score,
+            digest=digest,
+            channels={
+                "webhook": webhook,
+                "webhook_secret": secret,
+                "email": email,
+                "apprise": apprise or [],
+            },
+        )
+    except ValidationError as exc:
+        fail("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()), 2)
+        raise
+    sub, token = store().create_subscription(spec, time.time())
+    if as_json:
+        typer.echo(json.dumps({"id": sub.id, "token": token}))
+    else:
+        typer.echo(
+            f"subscription {sub.id} (topics: {', '.join(sub.topics)})\ntoken {token}"
+            "\n(the token is shown once; it reads this subscription through the API)"
+        )
+
+
+def _topics() -> tuple[Any, ...]:
+    try:
+        return load_topics(settings().config_dir)
+    except ConfigError as exc:
+        fail(str(exc))
+        raise
+
+
+@app.command()
+def unsubscribe(sub_id: Annotated[str, typer.Argument(metavar="ID")]) -> None:
+    """Delete a subscription and its alert stream."""
+    if not store().delete_subscription(sub_id):
+        fail(f"no subscription {sub_id!r}", 1)
+    typer.echo(f"deleted {sub_id}")
+
+
+@app.command()
+def subscriptions(as_json: JsonOpt = False) -> None:
+    """List subscriptions."""
+    subs = store().subscriptions()
+    if as_json:
+        for sub in subs:
+            typer.echo(json.dumps(sub.model_dump(exclude={"token_sha256"})))
+        return
+    if not subs:
+        typer.echo("no subscriptions")
+    for sub in subs:
+        extra = f" keywords={sub.keywords!r}" if sub.keywords else ""
+        typer.echo(f"{sub.id}  topics={','.join(sub.topics)}{extra}  created {sub.created_at}")
+
+
+def _show_alert(alert: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        typer.echo(json.dumps(alert, ensure_ascii=False))
+        return
+    art = alert["article"]
+    topics = ", ".join(f"{t} {s:g}" for t, s in alert["topics"].items())
+    sources = ", ".join(alert["story"]["sources"])
+    typer.echo(
+        f"{alert['created_at']}  [{topics}]  {art['title']}\n    {art['url']}  (sources: {sources})"
+    )
+
+
+@app.command()
+def alerts(
+    sub_id: Annotated[str, typer.Argument(metavar="ID")],
+    follow: Annotated[bool, typer.Option("--follow", "-f", help="Wait for new alerts.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Print a subscription's alerts (one JSON object per line with --json)."""
+    st = store()
+    if st.subscription(sub_id) is None:
+        fail(f"no subscription {sub_id!r}")
+    cursor = "-"
+    while True:
+        batch = st.alerts(sub_id, cursor, 500)
+        for entry_id, alert in batch:
+            _show_alert(alert, as_json)
+            cursor = entry_id
+        if len(batch) < 500:
+            break
+    if not follow:
+        return
+    cursor = cursor if cursor != "-" else "0-0"
+    try:
+        while True:
+            for entry_id, alert in st.wait_alerts(sub_id, cursor, block_ms=5000):
+                _show_alert(alert, as_json)
+                cursor = entry_id
+    except KeyboardInterrupt:
+        return
+
+
+# --- classification ----------------------------------------------------------------------------
+
+
+@app.command()
+def classify(
+    file: Annotated[str, typer.Argument(metavar="[FILE|-]", help="Text to classify.")] = "-",
+    jsonl: Annotated[bool, typer.Option("--jsonl", help="One JSON object per line.")] = False,
+    explain: Annotated[bool, typer.Option("--explain", help="Show every term and score.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Classify text (first line is the title) or JSON lines of {id, title, summary, language}."""
+    from pipeline.core.classify import Classifier
+
+    clf = Classifier(_topics())
+    try:
+        data = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
+    except OSError as exc:
+        fail(f"cannot read {file}: {exc.strerror}", 2)
+        raise
+    if jsonl:
+        for number, line in enumerate(data.splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                item = json.loads(line)
+                if not isinstance(item, dict):
+                    raise ValueError("not an object")
+            except ValueError as exc:
+                fail(f"{file}:{number}: not a JSON object: {exc}", 2)
+            title, summary = str(item.get("title") or ""), str(item.get("summary") or "")
+            out: dict[str, Any] = {"id": item["id"]} if "id" in item else {}
+            if explain:
+                out["explain"] = [r.to_dict() for r in clf.explain(title, summary)]
+            out.update(clf.classify(title, summary, str(item.get("language") or "")).to_dict())
+            typer.echo(json.dumps(out, ensure_ascii=False))
+        return
+    title, _, summary = data.strip().partition("\n")
+    results = clf.explain(title, summary)
+    if as_json:
+        payload: dict[str, Any] = clf.classify(title, summary).to_dict()
+        if explain:
+            payload["explain"] = [r.to_dict() for r in results]
+        typer.echo(json.dumps(payload, ensure_ascii=False))
+        return
+    for r in results:
+        if not explain and not r.matched:
+            continue
+        verdict = "MATCH" if r.matched else ("no: " + r.reason if r.reason else "no")
+        typer.echo(f"{r.topic}: score {r.score:g} / threshold {r.threshold:g}  {verdict}")
+        if not explain:
+            continue
+        for term in r.terms:
+            for occ in term.occurrences:
+                note = f"  cancelled by '{occ.cancelled_by}'" if occ.cancelled_by else ""
+                strong = " strong" if term.strong else ""
+                typer.echo(
+                    f"    {occ.text!r} ({term.pattern} [{term.language}] weight "
+                    f"{term.weight:g}{strong}) {occ.field}@{occ.offset}{note}"
+                )
+    if not any(r.matched for r in results) and not explain:
+        typer.echo("no topic matched")
+
+
+# --- operations --------------------------------------------------------------------------------
+
+
+@app.command()
+def feeds(as_json: JsonOpt = False) -> None:
+    """Per feed: url, last status, last and next poll, failures, last error, new articles."""
+    from pipeline.monitor import feed_rows
+
+    rows = feed_rows(config(), store())
+    if as_json:
+        for row in rows:
+            typer.echo(json.dumps(row, ensure_ascii=False))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("feed", "status", "last poll", "next poll", "fail", "new", "error")
+    for row in rows:
+        table.add_row(
+            row["id"],
+            row["status"],
+            row["last_poll"] or "-",
+            row["next_poll"] or "-",
+            str(row["failures"]),
+            str(row["new_articles"]),
+            row["last_error"][:60],
+        )
+    Console().print(table)
+
+
+@app.command()
+def queue(
+    watch: Annotated[bool, typer.Option("--watch", help="Refresh every 2 seconds.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Queue depth and oldest-job age per queue, workers alive, throughput in the last minute."""
+    from pipeline.monitor import queue_snapshot, queue_table
+
+    st = store()
+    if as_json:
+        typer.echo(json.dumps(queue_snapshot(st, time.time())))
+        return
+    from rich.console import Console
+    from rich.live import Live
+
+    if not watch:
+        Console().print(queue_table(queue_snapshot(st, time.time())))
+        return
+    with Live(queue_table(queue_snapshot(st, time.time())), refresh_per_second=1) as live:
+        try:
+            while True:
+                time.sleep(2)
+                live.update(queue_table(queue_snapshot(st, time.time())))
+        except KeyboardInterrupt:
+            pass
+
+
+def main() -> None:
+    app(prog_name="newsmon")
+
+
+if __name__ == "__main__":
+    main()

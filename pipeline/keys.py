@@ -1,0 +1,91 @@
+"""The Redis layout: every key newsmon uses, its type and its time-to-live. Nothing else spells
+a key; the store and the monitors call these functions.
+
+All keys start with ``newsmon:``. Celery's own keys (the queue lists ``articles`` and
+``deliveries``, kombu's ``unacked`` bookkeeping) are named by kombu from ``QUEUES`` below.
+
+key                                  type    TTL             holds
+newsmon:feeds:due                    zset    none            feed id -> unix time of next poll
+newsmon:feed:{id}                    hash    none            poll state: url, etag, last_modified,
+                                                             last_status, last_error, failures...
+newsmon:feed:{id}:seen               zset    none, trimmed   entry id -> first seen (newest N)
+newsmon:lease:feed:{id}              string  lease seconds   the poller holding the feed
+newsmon:dedupe:{identity}            string  dedupe window   "{article id} {story id}" holding it
+newsmon:story:{id}:sources           zset    dedupe window   feed id -> first time it carried it
+newsmon:subscriptions                set     none            subscription ids
+newsmon:sub:{id}                     string  none            subscription JSON
+newsmon:sub-token:{sha256}           string  none            subscription id owning the token
+newsmon:alerts:{sub id}              stream  capped length   alert JSON in field "alert"
+newsmon:alerted:{sub id}:{story id}  string  dedupe window   alert id (one alert per story)
+newsmon:stats:{counter}:{minute}     string  2 hours         per-minute counter
+newsmon:latency:fetch_to_alert       list    none, trimmed   latest fetch-to-alert seconds
+newsmon:workers                      zset    none, pruned    worker hostname -> last heartbeat
+"""
+
+from __future__ import annotations
+
+PREFIX = "newsmon:"
+
+#: Celery queues, one per stage, so each can be watched on its own.
+ARTICLES_QUEUE = "articles"
+DELIVERIES_QUEUE = "deliveries"
+QUEUES = (ARTICLES_QUEUE, DELIVERIES_QUEUE)
+
+STATS_TTL = 2 * 3600
+LATENCY_SAMPLES = 2000
+
+
+def feeds_due() -> str:
+    return f"{PREFIX}feeds:due"
+
+
+def feed_state(feed_id: str) -> str:
+    return f"{PREFIX}feed:{feed_id}"
+
+
+def feed_seen(feed_id: str) -> str:
+    return f"{PREFIX}feed:{feed_id}:seen"
+
+
+def feed_lease(feed_id: str) -> str:
+    return f"{PREFIX}lease:feed:{feed_id}"
+
+
+def dedupe(identity: str) -> str:
+    return f"{PREFIX}dedupe:{identity}"
+
+
+def story_sources(story_id: str) -> str:
+    return f"{PREFIX}story:{story_id}:sources"
+
+
+def subscriptions() -> str:
+    return f"{PREFIX}subscriptions"
+
+
+def subscription(sub_id: str) -> str:
+    return f"{PREFIX}sub:{sub_id}"
+
+
+def subscription_token(token_sha256: str) -> str:
+    return f"{PREFIX}sub-token:{token_sha256}"
+
+
+def alerts(sub_id: str) -> str:
+    return f"{PREFIX}alerts:{sub_id}"
+
+
+def alerted(sub_id: str, story_id: str) -> str:
+    return f"{PREFIX}alerted:{sub_id}:{story_id}"
+
+
+def stat(counter: str, minute: int) -> str:
+    return f"{PREFIX}stats:{counter}:{minute}"
+
+
+def fetch_to_alert_latency() -> str:
+    return f"{PREFIX}latency:fetch_to_alert"
+
+
+def workers() -> str:
+    return f"{PREFIX}workers"

@@ -1,0 +1,62 @@
+"""Celery settings shared by the worker app (``workers``) and by senders in this package.
+
+The poller and the CLI send tasks by name through a client app built here, so this package never
+imports ``workers``.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from celery import Celery
+from kombu import Queue
+
+from pipeline import keys
+from pipeline.settings import Settings
+
+PROCESS_ARTICLES_TASK = "newsmon.process_articles"
+
+
+def celery_config(settings: Settings, redis_url: str) -> dict[str, Any]:
+    return {
+        "broker_url": redis_url,
+        "broker_connection_retry_on_startup": True,
+        "broker_transport_options": {
+            "visibility_timeout": settings.visibility_timeout,
+            # Look for unacknowledged messages to restore at least every visibility timeout.
+            "unacked_restore_interval": max(1, min(10, settings.visibility_timeout // 2)),
+            "unacked_restore_throttle": 1,
+        },
+        "result_backend": None,
+        "task_ignore_result": True,
+        "task_serializer": "json",
+        "result_serializer": "json",
+        "accept_content": ["json"],
+        "task_acks_late": True,
+        "task_reject_on_worker_lost": True,
+        "worker_prefetch_multiplier": 1,
+        "task_queues": [Queue(name) for name in keys.QUEUES],
+        "task_default_queue": keys.ARTICLES_QUEUE,
+        "task_routes": {PROCESS_ARTICLES_TASK: {"queue": keys.ARTICLES_QUEUE}},
+        "worker_hijack_root_logger": False,
+        "worker_send_task_events": True,
+        "task_send_sent_event": True,
+        "timezone": "UTC",
+    }
+
+
+def client_app(settings: Settings, redis_url: str) -> Celery:
+    app = Celery("newsmon-client", set_as_current=False)
+    app.conf.update(celery_config(settings, redis_url))
+    return app
+
+
+def send_articles(app: Celery, source: str, articles: list[dict[str, Any]]) -> None:
+    """One task per feed poll, carrying the whole batch of new articles."""
+    app.send_task(
+        PROCESS_ARTICLES_TASK,
+        args=[source, articles],
+        queue=keys.ARTICLES_QUEUE,
+        headers={"enqueued_at": time.time()},
+    )

@@ -1,0 +1,65 @@
+"""Runtime settings, read from the environment (``REDIS_URL``, ``NEWSMON_*``).
+
+Every setting is documented in ``.env.example``; keep the two in step.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="NEWSMON_", extra="ignore")
+
+    redis_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("REDIS_URL", "NEWSMON_REDIS_URL")
+    )
+    #: Directory holding feeds.yaml and topics.yaml.
+    config_dir: Path = Path("config")
+    #: Where `newsmon run` keeps the embedded Valkey's data and its address file.
+    data_dir: Path = Path("var")
+
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(default=8080, ge=0, le=65535)
+    admin_token: str | None = None
+    #: Allow webhook/Apprise targets on loopback or private networks (tests turn it on).
+    allow_private_targets: bool = False
+    #: Largest request body the API accepts, in bytes.
+    api_max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+
+    #: Poll interval in seconds for feeds that do not pin `interval:`.
+    poll_interval: float = Field(default=600.0, gt=0)
+    #: Seconds the poller sleeps between looks at the schedule.
+    poll_tick: float = Field(default=1.0, gt=0)
+    #: Feeds fetched at once by one poller.
+    poll_concurrency: int = Field(default=8, ge=1)
+    #: Seconds a poller holds a feed's lease while polling it.
+    poll_lease_seconds: int = Field(default=120, ge=5)
+    fetch_timeout: float = Field(default=30.0, gt=0)
+    connect_timeout: float = Field(default=10.0, gt=0)
+    #: Largest feed body read, in bytes (decompressed).
+    max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    max_entries_per_feed: int = Field(default=500, ge=1)
+    #: Processes parsing feeds off the event loop.
+    parse_processes: int = Field(default=2, ge=1)
+    user_agent_contact: str = "https://github.com/newsmon/newsmon"
+
+    #: How long article identities are remembered for exact dedupe, in seconds (7 days).
+    dedupe_window: int = Field(default=7 * 24 * 3600, ge=60)
+    #: Entries a feed remembers as already seen.
+    seen_per_feed: int = Field(default=2000, ge=100)
+    #: Alerts kept per subscription stream (approximate cap).
+    alert_stream_maxlen: int = Field(default=10_000, ge=10)
+
+    #: Seconds before an unacknowledged Celery message is redelivered.
+    visibility_timeout: int = Field(default=3600, ge=1)
+    worker_concurrency: int = Field(default=2, ge=1)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

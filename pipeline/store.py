@@ -1,0 +1,321 @@
+"""Redis operations, batched: the only module that talks to Redis for newsmon's own data.
+
+Key names come from ``pipeline.keys``. Hot paths (dedupe claims, story updates, routing) take a
+whole batch and use one pipeline per step, never a round trip per article per key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import redis
+
+from pipeline import keys
+from pipeline.core.alerts import iso_utc
+from pipeline.core.subscriptions import Subscription, SubscriptionSpec
+
+# Claim the (subscription, story) pair and append the alert in one atomic step, so a batch that
+# is redelivered after a crash can neither alert twice nor lose an alert.
+_ROUTE_SCRIPT = """
+if redis.call('SET', KEYS[1], ARGV[4], 'NX', 'EX', ARGV[1]) then
+  return redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*', 'alert', ARGV[3])
+end
+return false
+"""
+
+
+class NoRedisError(RuntimeError):
+    """No Redis to talk to; the message says how to get one."""
+
+
+def connect(url: str) -> redis.Redis:
+    return redis.Redis.from_url(
+        url, decode_responses=True, socket_connect_timeout=5, health_check_interval=30
+    )
+
+
+def token_sha256(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(slots=True)
+class Claim:
+    """Outcome of claiming an article's identities in the dedupe window."""
+
+    article_id: str
+    story_id: str
+    #: True when another article already holds one of the identities (an exact duplicate).
+    duplicate: bool
+
+
+class Store:
+    def __init__(self, client: redis.Redis) -> None:
+        self.r = client
+        self._route = client.register_script(_ROUTE_SCRIPT)
+
+    @classmethod
+    def from_url(cls, url: str) -> Store:
+        return cls(connect(url))
+
+    def ping(self) -> bool:
+        try:
+            return bool(self.r.ping())
+        except redis.RedisError:
+            return False
+
+    # --- feeds and their schedule -------------------------------------------------------------
+
+    def sync_feeds(self, feeds: Iterable[tuple[str, str, str]], now: float) -> None:
+        """Schedule configured feeds (id, name, url): new ones due now; drop removed ones."""
+        feeds = list(feeds)
+        wanted = {feed_id for feed_id, _, _ in feeds}
+        scheduled = set(self.r.zrange(keys.feeds_due(), 0, -1))
+        pipe = self.r.pipeline(transaction=False)
+        for feed_id, name, url in feeds:
+            pipe.zadd(keys.feeds_due(), {feed_id: now}, nx=True)
+            pipe.hset(keys.feed_state(feed_id), mapping={"name": name, "config_url": url})
+            pipe.hsetnx(keys.feed_state(feed_id), "url", url)
+        for feed_id in scheduled - wanted:
+            pipe.zrem(keys.feeds_due(), feed_id)
+        pipe.execute()
+
+    def claim_due_feeds(self, owner: str, now: float, limit: int, lease_seconds: int) -> list[str]:
+        """Feeds due by ``now`` that this poller now holds a lease on (at most ``limit``)."""
+        due = self.r.zrangebyscore(keys.feeds_due(), "-inf", now, start=0, num=limit * 4)
+        if not due:
+            return []
+        pipe = self.r.pipeline(transaction=False)
+        for feed_id in due:
+            pipe.set(keys.feed_lease(feed_id), owner, nx=True, ex=lease_seconds)
+        return [feed_id for feed_id, ok in zip(due, pipe.execute(), strict=True) if ok][:limit]
+
+    def release_feed(self, feed_id: str, next_due: float, state: dict[str, Any]) -> None:
+        pipe = self.r.pipeline(transaction=True)
+        pipe.zadd(keys.feeds_due(), {feed_id: next_due}, xx=True)
+        pipe.hset(keys.feed_state(feed_id), mapping={k: str(v) for k, v in state.items()})
+        pipe.delete(keys.feed_lease(feed_id))
+        pipe.execute()
+
+    def feed_state(self, feed_id: str) -> dict[str, str]:
+        return self.r.hgetall(keys.feed_state(feed_id))
+
+    def feed_states(self, feed_ids: Sequence[str]) -> list[dict[str, str]]:
+        pipe = self.r.pipeline(transaction=False)
+        for feed_id in feed_ids:
+            pipe.hgetall(keys.feed_state(feed_id))
+            pipe.zscore(keys.feeds_due(), feed_id)
+        out = pipe.execute()
+        states = []
+        for i in range(0, len(out), 2):
+            state = dict(out[i])
+            if out[i + 1] is not None:
+                state["next_poll"] = str(out[i + 1])
+            states.append(state)
+        return states
+
+    def unseen(self, feed_id: str, identities: Sequence[str]) -> list[bool]:
+        if not identities:
+            return []
+        scores = self.r.zmscore(keys.feed_seen(feed_id), list(identities))
+        return [score is None for score in scores]
+
+    def mark_seen(self, feed_id: str, identities: Sequence[str], now: float, keep: int) -> None:
+        if not identities:
+            return
+        pipe = self.r.pipeline(transaction=False)
+        pipe.zadd(keys.feed_seen(feed_id), {i: now for i in identities}, nx=True)
+        pipe.zremrangebyrank(keys.feed_seen(feed_id), 0, -keep - 1)
+        pipe.execute()
+
+    # --- dedupe and stories ---------------------------------------------------------------------
+
+    def claim_identities(
+        self, articles: Sequence[tuple[str, list[str]]], window: int
+    ) -> list[Claim]:
+        """Claim each article's identity keys; an article whose key another holds is a duplicate.
+
+        ``articles`` is (article id, identity keys). A claim already held by the same article
+        (a redelivered batch) is not a duplicate, so redelivery processes it again.
+        """
+        pipe = self.r.pipeline(transaction=False)
+        for article_id, identities in articles:
+            for identity in identities:
+                pipe.set(
+                    keys.dedupe(identity),
+                    f"{article_id} {article_id}",
+                    nx=True,
+                    ex=window,
+                    get=True,
+                )
+        results = iter(pipe.execute())
+        claims = []
+        for article_id, identities in articles:
+            holders = [next(results) for _ in identities]
+            other = next((h for h in holders if h and h.split()[0] != article_id), None)
+            if other:
+                claims.append(Claim(article_id, other.split()[1], duplicate=True))
+            else:
+                claims.append(Claim(article_id, article_id, duplicate=False))
+        return claims
+
+    def add_story_sources(
+        self, entries: Sequence[tuple[str, str, float]], window: int
+    ) -> dict[str, list[str]]:
+        """Record (story id, source, time) and return each story's sources, first carrier first."""
+        pipe = self.r.pipeline(transaction=False)
+        for story_id, source, at in entries:
+            pipe.zadd(keys.story_sources(story_id), {source: at}, nx=True)
+            pipe.expire(keys.story_sources(story_id), window)
+        stories = list(dict.fromkeys(story_id for story_id, _, _ in entries))
+        for story_id in stories:
+            pipe.zrange(keys.story_sources(story_id), 0, -1)
+        out = pipe.execute()[2 * len(entries) :]
+        return dict(zip(stories, out, strict=True))
+
+    def story_sources(self, story_ids: Sequence[str]) -> dict[str, list[str]]:
+        pipe = self.r.pipeline(transaction=False)
+        for story_id in story_ids:
+            pipe.zrange(keys.story_sources(story_id), 0, -1)
+        return dict(zip(story_ids, pipe.execute(), strict=True))
+
+    # --- subscriptions ------------------------------------------------------------------------
+
+    def create_subscription(self, spec: SubscriptionSpec, now: float) -> tuple[Subscription, str]:
+        token = secrets.token_urlsafe(24)
+        sub = Subscription(
+            **spec.model_dump(),
+            id=secrets.token_hex(8),
+            created_at=iso_utc(now),
+            token_sha256=token_sha256(token),
+        )
+        pipe = self.r.pipeline(transaction=True)
+        pipe.set(keys.subscription(sub.id), sub.model_dump_json())
+        pipe.set(keys.subscription_token(sub.token_sha256), sub.id)
+        pipe.sadd(keys.subscriptions(), sub.id)
+        pipe.execute()
+        return sub, token
+
+    def subscription(self, sub_id: str) -> Subscription | None:
+        raw = self.r.get(keys.subscription(sub_id))
+        return Subscription.model_validate_json(raw) if raw else None
+
+    def subscription_for_token(self, token: str) -> str | None:
+        return self.r.get(keys.subscription_token(token_sha256(token)))
+
+    def subscriptions(self) -> list[Subscription]:
+        ids = sorted(self.r.smembers(keys.subscriptions()))
+        if not ids:
+            return []
+        raws = self.r.mget([keys.subscription(i) for i in ids])
+        return [Subscription.model_validate_json(raw) for raw in raws if raw]
+
+    def delete_subscription(self, sub_id: str) -> bool:
+        sub = self.subscription(sub_id)
+        if sub is None:
+            return False
+        pipe = self.r.pipeline(transaction=True)
+        pipe.delete(keys.subscription(sub_id), keys.alerts(sub_id))
+        pipe.delete(keys.subscription_token(sub.token_sha256))
+        pipe.srem(keys.subscriptions(), sub_id)
+        pipe.execute()
+        return True
+
+    # --- alerts -------------------------------------------------------------------------------
+
+    def route(
+        self, alerts: Sequence[tuple[str, str, dict[str, Any]]], window: int, maxlen: int
+    ) -> list[bool]:
+        """Append alerts (subscription id, story id, alert); True for each one that was new."""
+        if not alerts:
+            return []
+        pipe = self.r.pipeline(transaction=False)
+        for sub_id, story_id, alert in alerts:
+            self._route(
+                keys=[keys.alerted(sub_id, story_id), keys.alerts(sub_id)],
+                args=[window, maxlen, json.dumps(alert, ensure_ascii=False), alert["alert_id"]],
+                client=pipe,
+            )
+        return [bool(result) for result in pipe.execute()]
+
+    def alerts(self, sub_id: str, after: str = "-", count: int = 100) -> list[tuple[str, dict]]:
+        """Alerts after stream id ``after`` (exclusive), oldest first, story sources refreshed."""
+        start = "-" if after in ("", "-", "0") else f"({after}"
+        entries = self.r.xrange(keys.alerts(sub_id), min=start, max="+", count=count)
+        return self._with_current_sources([(eid, json.loads(f["alert"])) for eid, f in entries])
+
+    def wait_alerts(
+        self, sub_id: str, after: str, block_ms: int, count: int = 100
+    ) -> list[tuple[str, dict]]:
+        """Block up to ``block_ms`` for alerts after stream id ``after`` ("$" for only new ones)."""
+        reply = self.r.xread({keys.alerts(sub_id): after}, count=count, block=block_ms)
+        entries = [(eid, json.loads(f["alert"])) for _, items in reply for eid, f in items]
+        return self._with_current_sources(entries)
+
+    def _with_current_sources(self, entries: list[tuple[str, dict]]) -> list[tuple[str, dict]]:
+        if not entries:
+            return entries
+        story_ids = list(dict.fromkeys(alert["story"]["id"] for _, alert in entries))
+        current = self.story_sources(story_ids)
+        for _, alert in entries:
+            sources = current.get(alert["story"]["id"])
+            if sources:
+                alert["story"]["sources"] = sources
+        return entries
+
+    # --- monitoring ---------------------------------------------------------------------------
+
+    def count(self, counter: str, amount: int, now: float) -> None:
+        key = keys.stat(counter, int(now // 60))
+        pipe = self.r.pipeline(transaction=False)
+        pipe.incrby(key, amount)
+        pipe.expire(key, keys.STATS_TTL)
+        pipe.execute()
+
+    def counts_last_minutes(self, counter: str, now: float, minutes: int = 1) -> int:
+        """The counter over the last ``minutes`` whole minutes plus the current one, pro rata."""
+        current = int(now // 60)
+        values = self.r.mget([keys.stat(counter, m) for m in range(current - minutes, current + 1)])
+        return sum(int(v or 0) for v in values)
+
+    def record_latencies(self, seconds: Sequence[float]) -> None:
+        if not seconds:
+            return
+        pipe = self.r.pipeline(transaction=False)
+        pipe.lpush(keys.fetch_to_alert_latency(), *[f"{s:.4f}" for s in seconds])
+        pipe.ltrim(keys.fetch_to_alert_latency(), 0, keys.LATENCY_SAMPLES - 1)
+        pipe.execute()
+
+    def latencies(self) -> list[float]:
+        return [float(v) for v in self.r.lrange(keys.fetch_to_alert_latency(), 0, -1)]
+
+    def heartbeat(self, hostname: str, now: float) -> None:
+        self.r.zadd(keys.workers(), {hostname: now})
+
+    def workers_alive(self, now: float, within: float = 30.0) -> list[str]:
+        self.r.zremrangebyscore(keys.workers(), "-inf", now - 24 * 3600)
+        return list(self.r.zrangebyscore(keys.workers(), now - within, "+inf"))
+
+    def queue_stats(self, now: float) -> dict[str, dict[str, float]]:
+        """Depth and age of the oldest waiting job, per Celery queue."""
+        pipe = self.r.pipeline(transaction=False)
+        for queue in keys.QUEUES:
+            pipe.llen(queue)
+            pipe.lindex(queue, -1)  # kombu pushes on the left and pops on the right
+        out = pipe.execute()
+        stats = {}
+        for i, queue in enumerate(keys.QUEUES):
+            depth, oldest = out[2 * i], out[2 * i + 1]
+            age = 0.0
+            if oldest:
+                try:
+                    sent = float(json.loads(oldest)["headers"].get("enqueued_at") or now)
+                    age = max(0.0, now - sent)
+                except (ValueError, KeyError, TypeError):
+                    age = 0.0
+            stats[queue] = {"depth": depth, "oldest_age_seconds": round(age, 3)}
+        return stats
