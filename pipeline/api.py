@@ -38,7 +38,8 @@ async def json_errors(request: web.Request, handler: Any) -> web.StreamResponse:
     except web.HTTPException as exc:
         if exc.content_type == "application/json" or exc.status < 400:
             raise
-        raise _error(type(exc), exc.reason) from None
+        message = exc.text if exc.status == 413 and exc.text else exc.reason
+        return web.json_response({"error": message}, status=exc.status)
 
 
 def _bearer(request: web.Request) -> str:

@@ -10,7 +10,7 @@ import time
 from typing import Any
 
 from celery import Celery
-from kombu import Queue
+from kombu import Exchange, Queue
 
 from pipeline import keys
 from pipeline.settings import Settings
@@ -36,7 +36,7 @@ def celery_config(settings: Settings, redis_url: str) -> dict[str, Any]:
         "task_acks_late": True,
         "task_reject_on_worker_lost": True,
         "worker_prefetch_multiplier": 1,
-        "task_queues": [Queue(name) for name in keys.QUEUES],
+        "task_queues": [Queue(name, Exchange(name), routing_key=name) for name in keys.QUEUES],
         "task_default_queue": keys.ARTICLES_QUEUE,
         "task_routes": {PROCESS_ARTICLES_TASK: {"queue": keys.ARTICLES_QUEUE}},
         "worker_hijack_root_logger": False,

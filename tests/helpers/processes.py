@@ -30,8 +30,11 @@ def worker_env(redis_url: str, config_dir: Path, **extra: str) -> dict[str, str]
 class Worker:
     """`celery -A workers worker` as a child process in a process group of its own."""
 
-    def __init__(self, redis_url: str, config_dir: Path, log_path: Path, **env: str) -> None:
+    def __init__(
+        self, redis_url: str, config_dir: Path, log_path: Path, concurrency: int = 1, **env: str
+    ) -> None:
         self.redis_url = redis_url
+        self.concurrency = concurrency
         self.env = worker_env(redis_url, config_dir, **env)
         self.log_path = log_path
         self.proc: subprocess.Popen[bytes] | None = None

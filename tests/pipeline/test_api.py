@@ -1,0 +1,138 @@
+"""The HTTP API on a real aiohttp server and a real Redis."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from pathlib import Path
+
+from aiohttp.test_utils import TestClient, TestServer
+
+from pipeline.api import make_app
+from pipeline.config import load_config
+from pipeline.core.subscriptions import SubscriptionSpec
+from pipeline.settings import Settings
+from pipeline.store import Store
+
+ADMIN = "admin-secret"
+
+
+def call(store: Store, config_dir: Path, scenario, admin_token: str | None = ADMIN) -> None:
+    settings = Settings(admin_token=admin_token, config_dir=config_dir, api_max_body_bytes=2048)
+
+    async def main() -> None:
+        app = make_app(settings, load_config(config_dir), store)
+        async with TestClient(TestServer(app)) as client:
+            await scenario(client)
+
+    asyncio.run(main())
+
+
+def auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_health_and_topics(store: Store, config_dir: Path) -> None:
+    async def scenario(client: TestClient) -> None:
+        resp = await client.get("/healthz")
+        assert resp.status == 200 and (await resp.json())["ok"] is True
+        topics = (await (await client.get("/api/topics")).json())["topics"]
+        assert {t["id"] for t in topics} == {"climate", "child_rights", "demining"}
+
+    call(store, config_dir, scenario)
+
+
+def test_subscription_lifecycle_and_tokens(store: Store, config_dir: Path) -> None:
+    async def scenario(client: TestClient) -> None:
+        resp = await client.post("/api/subscriptions", json={"topics": ["demining"]})
+        assert resp.status == 401
+        resp = await client.post(
+            "/api/subscriptions", json={"topics": ["demining"]}, headers=auth(ADMIN)
+        )
+        assert resp.status == 201
+        created = await resp.json()
+        sub_id, token = created["id"], created["token"]
+        assert "token_sha256" not in created
+
+        other = await (
+            await client.post(
+                "/api/subscriptions", json={"topics": ["climate"]}, headers=auth(ADMIN)
+            )
+        ).json()
+        resp = await client.get(f"/api/subscriptions/{sub_id}/alerts", headers=auth(token))
+        assert resp.status == 200 and (await resp.json())["alerts"] == []
+        resp = await client.get(f"/api/subscriptions/{other['id']}/alerts", headers=auth(token))
+        assert resp.status == 403
+        resp = await client.get(f"/api/subscriptions/{sub_id}/alerts", headers=auth("nope"))
+        assert resp.status == 401
+        resp = await client.get(f"/api/subscriptions/{sub_id}/alerts")
+        assert resp.status == 401
+        resp = await client.get("/api/subscriptions/ffff/alerts", headers=auth(ADMIN))
+        assert resp.status == 404
+        listed = await (await client.get("/api/subscriptions", headers=auth(ADMIN))).json()
+        assert {s["id"] for s in listed["subscriptions"]} == {sub_id, other["id"]}
+
+        resp = await client.delete(f"/api/subscriptions/{sub_id}", headers=auth(token))
+        assert resp.status == 200
+        resp = await client.get(f"/api/subscriptions/{sub_id}", headers=auth(ADMIN))
+        assert resp.status == 404
+
+    call(store, config_dir, scenario)
+
+
+def test_alerts_are_listed_with_a_cursor(store: Store, config_dir: Path) -> None:
+    sub, token = store.create_subscription(SubscriptionSpec(topics=["demining"]), time.time())
+    alerts = [
+        (sub.id, f"story{i}", {"alert_id": f"a{i}", "story": {"id": f"story{i}", "sources": []}})
+        for i in range(5)
+    ]
+    assert store.route(alerts, 60, 100) == [True] * 5
+
+    async def scenario(client: TestClient) -> None:
+        url = f"/api/subscriptions/{sub.id}/alerts"
+        page = await (await client.get(url, params={"limit": "3"}, headers=auth(token))).json()
+        assert [a["alert_id"] for a in page["alerts"]] == ["a0", "a1", "a2"]
+        page = await (
+            await client.get(url, params={"after": page["next"]}, headers=auth(token))
+        ).json()
+        assert [a["alert_id"] for a in page["alerts"]] == ["a3", "a4"]
+        for bad in ({"limit": "x"}, {"limit": "0"}, {"after": "zz"}):
+            resp = await client.get(url, params=bad, headers=auth(token))
+            assert resp.status == 400 and "error" in await resp.json()
+
+    call(store, config_dir, scenario)
+
+
+def test_bad_requests_get_clear_4xx(store: Store, config_dir: Path) -> None:
+    async def scenario(client: TestClient) -> None:
+        post = "/api/subscriptions"
+        resp = await client.post(post, data="{not json", headers=auth(ADMIN))
+        assert resp.status == 400 and "not JSON" in (await resp.json())["error"]
+        resp = await client.post(post, json={"topics": []}, headers=auth(ADMIN))
+        assert resp.status == 422 and "topics" in (await resp.json())["error"]
+        resp = await client.post(post, json={"topics": ["sport"]}, headers=auth(ADMIN))
+        assert resp.status == 422 and "unknown topic" in (await resp.json())["error"]
+        resp = await client.post(
+            post, json={"topics": ["demining"], "keywords": '"open'}, headers=auth(ADMIN)
+        )
+        assert resp.status == 422
+        resp = await client.post(
+            post, json={"topics": ["demining"], "bogus": 1}, headers=auth(ADMIN)
+        )
+        assert resp.status == 422
+        big = json.dumps({"topics": ["demining"], "name": "x" * 5000})
+        resp = await client.post(post, data=big, headers=auth(ADMIN))
+        assert resp.status == 413 and "error" in await resp.json()
+        resp = await client.get("/no/such/page")
+        assert resp.status == 404 and "error" in await resp.json()
+
+    call(store, config_dir, scenario)
+
+
+def test_open_creation_without_admin_token(store: Store, config_dir: Path) -> None:
+    async def scenario(client: TestClient) -> None:
+        resp = await client.post("/api/subscriptions", json={"topics": ["climate"]})
+        assert resp.status == 201
+
+    call(store, config_dir, scenario, admin_token=None)
