@@ -65,7 +65,7 @@ def _when(value: str | None) -> str:
 def feed_rows(config: Config, store: Store) -> list[dict[str, Any]]:
     ids = [f.id for f in config.feeds]
     rows = []
-    for feed, state in zip(config.feeds, store.feed_states(ids), strict=True):
+    for feed, state in zip(config.feeds, store.feeds.feed_states(ids), strict=True):
         rows.append(
             {
                 "id": feed.id,

@@ -75,7 +75,7 @@ class Poller:
             connector=aiohttp.TCPConnector(limit=self.settings.poll_concurrency * 2),
         )
         await asyncio.to_thread(
-            self.store.sync_feeds,
+            self.store.feeds.sync_feeds,
             [(f.id, f.name, f.url) for f in self.config.feeds if f.enabled],
             time.time(),
         )
@@ -119,7 +119,7 @@ class Poller:
 
     async def _claim(self, limit: int) -> list[str]:
         claimed = await asyncio.to_thread(
-            self.store.claim_due_feeds,
+            self.store.feeds.claim_due_feeds,
             self.owner,
             time.time(),
             limit,
@@ -132,7 +132,7 @@ class Poller:
     async def poll_feed(self, feed_id: str) -> PollOutcome:
         feed = self.config.feed(feed_id)
         assert feed is not None
-        state = await asyncio.to_thread(self.store.feed_state, feed_id)
+        state = await asyncio.to_thread(self.store.feeds.feed_state, feed_id)
         started = time.time()
         try:
             outcome = await self._fetch_and_enqueue(feed, state, started)
@@ -236,11 +236,13 @@ class Poller:
         """Send unseen entries as one task, then remember them (after sending: a crash in
         between re-sends them, and the worker's dedupe absorbs the repeat)."""
         articles = parsed.articles
-        unseen = self.store.unseen(feed_id, [a.id for a in articles])
+        unseen = self.store.feeds.unseen(feed_id, [a.id for a in articles])
         new = [a for a, fresh in zip(articles, unseen, strict=True) if fresh]
         if new:
             send_articles(self.celery, feed_id, [a.to_dict() for a in new])
-            self.store.mark_seen(feed_id, [a.id for a in new], now, self.settings.seen_per_feed)
+            self.store.feeds.mark_seen(
+                feed_id, [a.id for a in new], now, self.settings.seen_per_feed
+            )
         return len(new)
 
     async def _record(
@@ -266,7 +268,7 @@ class Poller:
         if outcome.status == "ok":
             update["last_ok"] = started
             update.update(outcome.headers)
-        await asyncio.to_thread(self.store.release_feed, feed.id, due, update)
+        await asyncio.to_thread(self.store.feeds.release_feed, feed.id, due, update)
         log.info(
             "polled",
             feed=feed.id,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +18,7 @@ import redis
 from pipeline import keys
 from pipeline.core.alerts import iso_utc
 from pipeline.core.subscriptions import Subscription, SubscriptionSpec
+from pipeline.feed_store import FeedStore
 
 # Claim the (subscription, story) pair and append the alert in one atomic step, so a batch that
 # is redelivered after a crash can neither alert twice nor lose an alert.
@@ -57,6 +58,7 @@ class Store:
     def __init__(self, client: redis.Redis) -> None:
         self.r = client
         self._route = client.register_script(_ROUTE_SCRIPT)
+        self.feeds = FeedStore(client)
 
     @classmethod
     def from_url(cls, url: str) -> Store:
@@ -67,70 +69,6 @@ class Store:
             return bool(self.r.ping())
         except redis.RedisError:
             return False
-
-    # --- feeds and their schedule -------------------------------------------------------------
-
-    def sync_feeds(self, feeds: Iterable[tuple[str, str, str]], now: float) -> None:
-        """Schedule configured feeds (id, name, url): new ones due now; drop removed ones."""
-        feeds = list(feeds)
-        wanted = {feed_id for feed_id, _, _ in feeds}
-        scheduled = set(self.r.zrange(keys.feeds_due(), 0, -1))
-        pipe = self.r.pipeline(transaction=False)
-        for feed_id, name, url in feeds:
-            pipe.zadd(keys.feeds_due(), {feed_id: now}, nx=True)
-            pipe.hset(keys.feed_state(feed_id), mapping={"name": name, "config_url": url})
-            pipe.hsetnx(keys.feed_state(feed_id), "url", url)
-        for feed_id in scheduled - wanted:
-            pipe.zrem(keys.feeds_due(), feed_id)
-        pipe.execute()
-
-    def claim_due_feeds(self, owner: str, now: float, limit: int, lease_seconds: int) -> list[str]:
-        """Feeds due by ``now`` that this poller now holds a lease on (at most ``limit``)."""
-        due = self.r.zrangebyscore(keys.feeds_due(), "-inf", now, start=0, num=limit * 4)
-        if not due:
-            return []
-        pipe = self.r.pipeline(transaction=False)
-        for feed_id in due:
-            pipe.set(keys.feed_lease(feed_id), owner, nx=True, ex=lease_seconds)
-        return [feed_id for feed_id, ok in zip(due, pipe.execute(), strict=True) if ok][:limit]
-
-    def release_feed(self, feed_id: str, next_due: float, state: dict[str, Any]) -> None:
-        pipe = self.r.pipeline(transaction=True)
-        pipe.zadd(keys.feeds_due(), {feed_id: next_due}, xx=True)
-        pipe.hset(keys.feed_state(feed_id), mapping={k: str(v) for k, v in state.items()})
-        pipe.delete(keys.feed_lease(feed_id))
-        pipe.execute()
-
-    def feed_state(self, feed_id: str) -> dict[str, str]:
-        return self.r.hgetall(keys.feed_state(feed_id))
-
-    def feed_states(self, feed_ids: Sequence[str]) -> list[dict[str, str]]:
-        pipe = self.r.pipeline(transaction=False)
-        for feed_id in feed_ids:
-            pipe.hgetall(keys.feed_state(feed_id))
-            pipe.zscore(keys.feeds_due(), feed_id)
-        out = pipe.execute()
-        states = []
-        for i in range(0, len(out), 2):
-            state = dict(out[i])
-            if out[i + 1] is not None:
-                state["next_poll"] = str(out[i + 1])
-            states.append(state)
-        return states
-
-    def unseen(self, feed_id: str, identities: Sequence[str]) -> list[bool]:
-        if not identities:
-            return []
-        scores = self.r.zmscore(keys.feed_seen(feed_id), list(identities))
-        return [score is None for score in scores]
-
-    def mark_seen(self, feed_id: str, identities: Sequence[str], now: float, keep: int) -> None:
-        if not identities:
-            return
-        pipe = self.r.pipeline(transaction=False)
-        pipe.zadd(keys.feed_seen(feed_id), {i: now for i in identities}, nx=True)
-        pipe.zremrangebyrank(keys.feed_seen(feed_id), 0, -keep - 1)
-        pipe.execute()
 
     # --- dedupe and stories ---------------------------------------------------------------------
 

@@ -184,6 +184,6 @@ def test_bad_feed_fails_alone(
     assert (outcomes["broken"].status, outcomes["broken"].reason) == ("soft_error", "http_500")
     assert (outcomes["missing"].status, outcomes["missing"].reason) == ("hard_error", "http_404")
     wait_for(lambda: store.alerts(sub))
-    state = store.feed_state("broken")
+    state = store.feeds.feed_state("broken")
     assert state["last_status"] == "soft_error" and state["failures"] == "1"
     assert "500" in state["last_error"]

@@ -1,15 +1,8 @@
-"""The HTTP API (aiohttp): health, topics, subscriptions and their alerts.
-
-Bearer tokens: ``NEWSMON_ADMIN_TOKEN`` manages everything; a subscription's own token (printed
-once at creation) reads and deletes that subscription only. With no admin token configured, the
-API is meant for one machine (it binds 127.0.0.1 by default) and anyone may create subscriptions.
-Errors are JSON ``{"error": message}`` with a 4xx status; bad input never yields a 500.
-"""
+"""Subscription routes: create, read, delete subscriptions and list their alerts."""
 
 from __future__ import annotations
 
 import asyncio
-import hmac
 import json
 import time
 from typing import Any
@@ -17,58 +10,25 @@ from typing import Any
 from aiohttp import web
 from pydantic import ValidationError
 
-from pipeline.config import Config
+from pipeline.api.base import CONFIG, SETTINGS, STORE, bearer, error, is_admin
 from pipeline.core.subscriptions import Subscription, SubscriptionSpec
-from pipeline.settings import Settings
-from pipeline.store import Store
-
-STORE = web.AppKey("store", Store)
-SETTINGS = web.AppKey("settings", Settings)
-CONFIG = web.AppKey("config", Config)
-
-
-def _error(status: type[web.HTTPException], message: str) -> web.HTTPException:
-    return status(text=json.dumps({"error": message}), content_type="application/json")
-
-
-@web.middleware
-async def json_errors(request: web.Request, handler: Any) -> web.StreamResponse:
-    try:
-        return await handler(request)
-    except web.HTTPException as exc:
-        if exc.content_type == "application/json" or exc.status < 400:
-            raise
-        message = exc.text if exc.status == 413 and exc.text else exc.reason
-        return web.json_response({"error": message}, status=exc.status)
-
-
-def _bearer(request: web.Request) -> str:
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    return token.strip() if scheme.lower() == "bearer" else ""
-
-
-def _is_admin(request: web.Request) -> bool:
-    admin = request.app[SETTINGS].admin_token
-    token = _bearer(request)
-    return bool(admin and token and hmac.compare_digest(admin, token))
 
 
 async def _authorise(request: web.Request, sub_id: str) -> Subscription:
     """The subscription, if the caller is the admin or holds its token."""
     store = request.app[STORE]
-    token = _bearer(request)
+    token = bearer(request)
     if not token:
-        raise _error(web.HTTPUnauthorized, "missing bearer token")
-    if not _is_admin(request):
+        raise error(web.HTTPUnauthorized, "missing bearer token")
+    if not is_admin(request):
         owner = await asyncio.to_thread(store.subscription_for_token, token)
         if owner is None:
-            raise _error(web.HTTPUnauthorized, "unknown token")
+            raise error(web.HTTPUnauthorized, "unknown token")
         if owner != sub_id:
-            raise _error(web.HTTPForbidden, "this token does not own that subscription")
+            raise error(web.HTTPForbidden, "this token does not own that subscription")
     sub = await asyncio.to_thread(store.subscription, sub_id)
     if sub is None:
-        raise _error(web.HTTPNotFound, f"no subscription {sub_id!r}")
+        raise error(web.HTTPNotFound, f"no subscription {sub_id!r}")
     return sub
 
 
@@ -94,12 +54,12 @@ async def topics(request: web.Request) -> web.Response:
 
 async def create_subscription(request: web.Request) -> web.Response:
     settings = request.app[SETTINGS]
-    if settings.admin_token and not _is_admin(request):
-        raise _error(web.HTTPUnauthorized, "creating subscriptions needs the admin token")
+    if settings.admin_token and not is_admin(request):
+        raise error(web.HTTPUnauthorized, "creating subscriptions needs the admin token")
     try:
         body = await request.json()
     except json.JSONDecodeError as exc:
-        raise _error(web.HTTPBadRequest, f"body is not JSON: {exc.msg}") from None
+        raise error(web.HTTPBadRequest, f"body is not JSON: {exc.msg}") from None
     try:
         spec = SubscriptionSpec.model_validate(body)
     except ValidationError as exc:
@@ -108,11 +68,11 @@ async def create_subscription(request: web.Request) -> web.Response:
             + e["msg"].removeprefix("Value error, ")
             for e in exc.errors()
         )
-        raise _error(web.HTTPUnprocessableEntity, problems) from None
+        raise error(web.HTTPUnprocessableEntity, problems) from None
     known = {t.id for t in request.app[CONFIG].topics}
     unknown = [t for t in spec.topics if t not in known]
     if unknown:
-        raise _error(
+        raise error(
             web.HTTPUnprocessableEntity,
             f"unknown topic(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}",
         )
@@ -126,8 +86,8 @@ async def get_subscription(request: web.Request) -> web.Response:
 
 
 async def list_subscriptions(request: web.Request) -> web.Response:
-    if not _is_admin(request):
-        raise _error(web.HTTPUnauthorized, "listing subscriptions needs the admin token")
+    if not is_admin(request):
+        raise error(web.HTTPUnauthorized, "listing subscriptions needs the admin token")
     subs = await asyncio.to_thread(request.app[STORE].subscriptions)
     return web.json_response({"subscriptions": [_public(s) for s in subs]})
 
@@ -144,21 +104,17 @@ async def list_alerts(request: web.Request) -> web.Response:
     try:
         limit = int(request.query.get("limit", "100"))
     except ValueError:
-        raise _error(web.HTTPBadRequest, "limit must be an integer") from None
+        raise error(web.HTTPBadRequest, "limit must be an integer") from None
     if not 1 <= limit <= 1000:
-        raise _error(web.HTTPBadRequest, "limit must be between 1 and 1000")
+        raise error(web.HTTPBadRequest, "limit must be between 1 and 1000")
     if after != "-" and not all(part.isdigit() for part in after.split("-", 1)):
-        raise _error(web.HTTPBadRequest, "after must be a cursor returned by this API")
+        raise error(web.HTTPBadRequest, "after must be a cursor returned by this API")
     entries = await asyncio.to_thread(request.app[STORE].alerts, sub.id, after, limit)
     cursor = entries[-1][0] if entries else after
     return web.json_response({"alerts": [a for _, a in entries], "next": cursor})
 
 
-def make_app(settings: Settings, config: Config, store: Store) -> web.Application:
-    app = web.Application(middlewares=[json_errors], client_max_size=settings.api_max_body_bytes)
-    app[STORE] = store
-    app[SETTINGS] = settings
-    app[CONFIG] = config
+def add_routes(app: web.Application) -> None:
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/api/topics", topics)
     app.router.add_post("/api/subscriptions", create_subscription)
@@ -166,4 +122,3 @@ def make_app(settings: Settings, config: Config, store: Store) -> web.Applicatio
     app.router.add_get("/api/subscriptions/{sub_id}", get_subscription)
     app.router.add_delete("/api/subscriptions/{sub_id}", delete_subscription)
     app.router.add_get("/api/subscriptions/{sub_id}/alerts", list_alerts)
-    return app
