@@ -361,7 +361,7 @@ def classify(
 @app.command()
 def feeds(as_json: JsonOpt = False) -> None:
     """Per feed: url, last status, last and next poll, failures, last error, new articles."""
-    from pipeline.monitor import feed_rows
+    from pipeline.feeds_report import feed_rows
 
     rows = feed_rows(config(), store())
     if as_json:

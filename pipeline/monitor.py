@@ -6,7 +6,6 @@ from typing import Any
 
 from rich.table import Table
 
-from pipeline.config import Config
 from pipeline.core.alerts import iso_utc
 from pipeline.store import Store
 
@@ -51,34 +50,3 @@ def queue_table(snapshot: dict[str, Any]) -> Table:
         f" · fetch→alert p50 {lat['p50']}s p95 {lat['p95']}s p99 {lat['p99']}s"
     )
     return table
-
-
-def _when(value: str | None) -> str:
-    if not value:
-        return ""
-    try:
-        return iso_utc(float(value))
-    except ValueError:
-        return ""
-
-
-def feed_rows(config: Config, store: Store) -> list[dict[str, Any]]:
-    ids = [f.id for f in config.feeds]
-    rows = []
-    for feed, state in zip(config.feeds, store.feeds.feed_states(ids), strict=True):
-        rows.append(
-            {
-                "id": feed.id,
-                "name": feed.name,
-                "url": state.get("url") or feed.url,
-                "status": state.get("last_status")
-                or ("disabled" if not feed.enabled else "pending"),
-                "reason": state.get("last_reason", ""),
-                "last_poll": _when(state.get("last_poll")),
-                "next_poll": _when(state.get("next_poll")),
-                "failures": int(state.get("failures") or 0),
-                "last_error": state.get("last_error", ""),
-                "new_articles": int(state.get("new_articles") or 0),
-            }
-        )
-    return rows
