@@ -303,7 +303,7 @@ def classify(
     as_json: JsonOpt = False,
 ) -> None:
     """Classify text (first line is the title) or JSON lines of {id, title, summary, language}."""
-    from pipeline.core.classify import Classifier
+    from pipeline.core.classify import Classifier, format_explanation
 
     clf = Classifier(_topics())
     try:
@@ -322,10 +322,11 @@ def classify(
             except ValueError as exc:
                 fail(f"{file}:{number}: not a JSON object: {exc}", 2)
             title, summary = str(item.get("title") or ""), str(item.get("summary") or "")
+            language = str(item.get("language") or "")
             out: dict[str, Any] = {"id": item["id"]} if "id" in item else {}
             if explain:
-                out["explain"] = [r.to_dict() for r in clf.explain(title, summary)]
-            out.update(clf.classify(title, summary, str(item.get("language") or "")).to_dict())
+                out["explain"] = [r.to_dict() for r in clf.explain(title, summary, language)]
+            out.update(clf.classify(title, summary, language).to_dict())
             typer.echo(json.dumps(out, ensure_ascii=False))
         return
     title, _, summary = data.strip().partition("\n")
@@ -335,24 +336,52 @@ def classify(
         if explain:
             payload["explain"] = [r.to_dict() for r in results]
         typer.echo(json.dumps(payload, ensure_ascii=False))
-        return
-    for r in results:
-        if not explain and not r.matched:
-            continue
-        verdict = "MATCH" if r.matched else ("no: " + r.reason if r.reason else "no")
-        typer.echo(f"{r.topic}: score {r.score:g} / threshold {r.threshold:g}  {verdict}")
-        if not explain:
-            continue
-        for term in r.terms:
-            for occ in term.occurrences:
-                note = f"  cancelled by '{occ.cancelled_by}'" if occ.cancelled_by else ""
-                strong = " strong" if term.strong else ""
-                typer.echo(
-                    f"    {occ.text!r} ({term.pattern} [{term.language}] weight "
-                    f"{term.weight:g}{strong}) {occ.field}@{occ.offset}{note}"
-                )
-    if not any(r.matched for r in results) and not explain:
+    elif explain:
+        typer.echo(format_explanation(results))
+    elif any(r.matched for r in results):
+        typer.echo(format_explanation(results, matched_only=True))
+    else:
         typer.echo("no topic matched")
+
+
+@app.command("eval")
+def eval_topics(
+    file: Annotated[Path, typer.Argument(metavar="FILE.jsonl", help="Labelled articles.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Precision, recall and F1 per topic and language, dev and held-out, with every error."""
+    from pipeline.core.classify import Classifier
+    from pipeline.evaluate import EvalDataError, evaluate, format_report, load_jsonl
+
+    try:
+        items = load_jsonl(file)
+    except (OSError, EvalDataError) as exc:
+        fail(str(exc), 2)
+        raise
+    report = evaluate(items, Classifier(_topics()))
+    typer.echo(json.dumps(report.to_dict()) if as_json else format_report(report))
+
+
+@app.command("eval-dedupe")
+def eval_dedupe(
+    file: Annotated[Path, typer.Argument(metavar="FILE.jsonl", help="Labelled pairs.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Would b join a's story? Copy recall and look-alike separation on labelled pairs."""
+    from pipeline.evaluate_dedupe import PairsFileError, evaluate_pairs, format_report, load_pairs
+
+    try:
+        pairs = load_pairs(file)
+    except (OSError, PairsFileError) as exc:
+        fail(str(exc), 2)
+        raise
+    report = evaluate_pairs(pairs)
+    if as_json:
+        for row in report.results:
+            typer.echo(json.dumps({"id": row.id, "same_story": row.same_story}))
+        typer.echo(format_report(report), err=True)
+    else:
+        typer.echo(format_report(report))
 
 
 # --- operations --------------------------------------------------------------------------------

@@ -10,7 +10,9 @@ newsmon:feed:{id}                    hash    none            poll state: url, et
                                                              last_status, last_error, failures...
 newsmon:feed:{id}:seen               zset    none, trimmed   entry id -> first seen (newest N)
 newsmon:lease:feed:{id}              string  lease seconds   the poller holding the feed
-newsmon:dedupe:{identity}            string  dedupe window   "{article id} {story id}" holding it
+newsmon:ids:{day}:{shard}            hash    window + 1 day  identity digest -> article+story id
+newsmon:fp:{day}:{shard}             hash    window + 1 day  story id -> near-dup fingerprint
+newsmon:bands:{day}:{shard}          hash    window + 1 day  LSH band key -> latest story id
 newsmon:story:{id}:sources           zset    dedupe window   feed id -> first time it carried it
 newsmon:subscriptions                set     none            subscription ids
 newsmon:sub:{id}                     string  none            subscription JSON
@@ -51,10 +53,6 @@ def feed_lease(feed_id: str) -> str:
     return f"{PREFIX}lease:feed:{feed_id}"
 
 
-def dedupe(identity: str) -> str:
-    return f"{PREFIX}dedupe:{identity}"
-
-
 def story_sources(story_id: str) -> str:
     return f"{PREFIX}story:{story_id}:sources"
 
@@ -89,3 +87,24 @@ def fetch_to_alert_latency() -> str:
 
 def workers() -> str:
     return f"{PREFIX}workers"
+
+
+# --- story index (issue 5): day-bucketed, sharded hashes -----------------------------------------
+# Small hashes stay in Redis's compact listpack encoding (up to 128 fields by default), so an
+# entry costs its bytes plus a few, instead of a key of its own with TTL bookkeeping. Each bucket
+# expires a day after the dedupe window passes it.
+
+
+def identity_bucket(day: int, shard: int) -> str:
+    """hash: identity digest -> "{article id}{story id}" (16 hex chars each)."""
+    return f"{PREFIX}ids:{day}:{shard}"
+
+
+def fingerprint_bucket(day: int, shard: int) -> str:
+    """hash: story id -> near-duplicate fingerprint JSON (of the story's first article)."""
+    return f"{PREFIX}fp:{day}:{shard}"
+
+
+def band_bucket(day: int, shard: int) -> str:
+    """hash: LSH band key -> id of the latest story indexed under it."""
+    return f"{PREFIX}bands:{day}:{shard}"

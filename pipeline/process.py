@@ -1,4 +1,4 @@
-"""One batch of articles through the pipeline: exact dedupe -> classify -> stories -> route.
+"""One batch of articles through the pipeline: story (exact and near dedupe) -> classify -> route.
 
 Called by the Celery task in ``workers.tasks``; it takes a Store and a Classifier so tests and
 benchmarks can run it directly too. Every side effect is idempotent per (article, subscription),
@@ -12,7 +12,6 @@ from typing import Any
 
 from pipeline.core.alerts import build_alert
 from pipeline.core.classify import Classifier
-from pipeline.core.identity import exact_keys
 from pipeline.core.models import Article, Classification
 from pipeline.core.subscriptions import matches
 from pipeline.store import Store
@@ -35,39 +34,37 @@ def process_batch(
     now: float,
     dedupe_window: int,
     stream_maxlen: int,
+    dedupe_shards: int = 256,
 ) -> BatchResult:
+    """Every article joins a story (new, or one it copies); each subscriber is alerted once per
+    story. Copies are classified too: a fuller copy may match where a teaser did not, and the
+    (subscription, story) claim keeps the alert single."""
     articles = [Article.from_dict(raw) for raw in raw_articles]
     result = BatchResult(articles=len(articles))
     if not articles:
         return result
 
-    claims = store.claim_identities(
-        [(a.id, exact_keys(a.source, a.canonical_url, a.guid, a.content_hash)) for a in articles],
-        dedupe_window,
-    )
+    assignments = store.stories.assign(articles, now, dedupe_window, dedupe_shards)
     sources = store.add_story_sources(
         [
-            (c.story_id, a.source, a.fetched_at or now)
-            for a, c in zip(articles, claims, strict=True)
+            (a.story_id, art.source, art.fetched_at or now)
+            for art, a in zip(articles, assignments, strict=True)
         ],
         dedupe_window,
     )
-
-    fresh: list[tuple[Article, str, Classification]] = []
-    for article, claim in zip(articles, claims, strict=True):
-        if claim.duplicate:
-            result.duplicates += 1
-            continue
+    matched: list[tuple[Article, str, Classification]] = []
+    for article, assignment in zip(articles, assignments, strict=True):
+        result.duplicates += assignment.duplicate
         classification = classifier.classify(article.title, article.summary, article.language)
         result.classified += 1
         if classification.topics:
-            fresh.append((article, claim.story_id, classification))
+            matched.append((article, assignment.story_id, classification))
 
     routed: list[tuple[str, str, dict[str, Any]]] = []
     fetched: list[float] = []
-    if fresh:
+    if matched:
         for sub in store.subscriptions():
-            for article, story_id, classification in fresh:
+            for article, story_id, classification in matched:
                 if matches(sub, article, classification):
                     alert = build_alert(
                         sub.id, article, classification, story_id, sources[story_id], now

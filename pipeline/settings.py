@@ -50,6 +50,8 @@ class Settings(BaseSettings):
 
     #: How long article identities are remembered for exact dedupe, in seconds (7 days).
     dedupe_window: int = Field(default=7 * 24 * 3600, ge=60)
+    #: Shards per day of the story index; about articles per day / 50 keeps every shard compact.
+    dedupe_shards: int = Field(default=256, ge=1, le=65536)
     #: Entries a feed remembers as already seen.
     seen_per_feed: int = Field(default=2000, ge=100)
     #: Alerts kept per subscription stream (approximate cap).

@@ -10,7 +10,6 @@ import hashlib
 import json
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import redis
@@ -19,6 +18,7 @@ from pipeline import keys
 from pipeline.core.alerts import iso_utc
 from pipeline.core.subscriptions import Subscription, SubscriptionSpec
 from pipeline.feed_store import FeedStore
+from pipeline.story_index import StoryIndex
 
 # Claim the (subscription, story) pair and append the alert in one atomic step, so a batch that
 # is redelivered after a crash can neither alert twice nor lose an alert.
@@ -44,21 +44,12 @@ def token_sha256(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-@dataclass(slots=True)
-class Claim:
-    """Outcome of claiming an article's identities in the dedupe window."""
-
-    article_id: str
-    story_id: str
-    #: True when another article already holds one of the identities (an exact duplicate).
-    duplicate: bool
-
-
 class Store:
     def __init__(self, client: redis.Redis) -> None:
         self.r = client
         self._route = client.register_script(_ROUTE_SCRIPT)
         self.feeds = FeedStore(client)
+        self.stories = StoryIndex(client)
 
     @classmethod
     def from_url(cls, url: str) -> Store:
@@ -70,36 +61,7 @@ class Store:
         except redis.RedisError:
             return False
 
-    # --- dedupe and stories ---------------------------------------------------------------------
-
-    def claim_identities(
-        self, articles: Sequence[tuple[str, list[str]]], window: int
-    ) -> list[Claim]:
-        """Claim each article's identity keys; an article whose key another holds is a duplicate.
-
-        ``articles`` is (article id, identity keys). A claim already held by the same article
-        (a redelivered batch) is not a duplicate, so redelivery processes it again.
-        """
-        pipe = self.r.pipeline(transaction=False)
-        for article_id, identities in articles:
-            for identity in identities:
-                pipe.set(
-                    keys.dedupe(identity),
-                    f"{article_id} {article_id}",
-                    nx=True,
-                    ex=window,
-                    get=True,
-                )
-        results = iter(pipe.execute())
-        claims = []
-        for article_id, identities in articles:
-            holders = [next(results) for _ in identities]
-            other = next((h for h in holders if h and h.split()[0] != article_id), None)
-            if other:
-                claims.append(Claim(article_id, other.split()[1], duplicate=True))
-            else:
-                claims.append(Claim(article_id, article_id, duplicate=False))
-        return claims
+    # --- stories -----------------------------------------------------------------------------
 
     def add_story_sources(
         self, entries: Sequence[tuple[str, str, float]], window: int

@@ -49,6 +49,7 @@ def process_articles(self: Any, source: str, articles: list[dict[str, Any]]) -> 
             now=time.time(),
             dedupe_window=settings.dedupe_window,
             stream_maxlen=settings.alert_stream_maxlen,
+            dedupe_shards=settings.dedupe_shards,
         )
     except (
         redis.exceptions.ConnectionError

@@ -1,85 +1,44 @@
 """Topic classification: weighted term rules over a title and a summary, explainable.
 
-The classifier indexes a text once (folded words and their positions) and looks every compiled
-term up in that index: exact words by dictionary, prefixes by bisecting the sorted vocabulary.
-A term counts once per topic, with its weight multiplied by the topic's ``title_weight`` when
-it occurs in the title; occurrences cancelled by an exclusion do not count.
+How a text is scored (the rule language itself is in ``rules`` and ``docs/topics.md``):
+
+1. The title and the summary are split into folded words once (``text.folded_words``).
+2. One pass over those words finds every phrase of every topic: each distinct word is looked up
+   once in a table of the phrases it can start (exact first words by dictionary, prefixes by
+   their length), and the table is cached across texts, so a typical word costs one dictionary
+   lookup. The phrases found are checked word by word; ``A NEAR/n B`` pairs them up.
+3. Per topic, each term occurrence is
+
+   * *cancelled* when an exclusion of the topic overlaps it or lies within ``within`` words;
+   * *subsumed* when it lies inside an occurrence of another term of the topic that covers more
+     words, or the same words with a higher weight ("mine" inside "mine clearance"), so one
+     stretch of text is counted once, by its most specific term.
+
+4. A term counts once, with its weight times the topic's ``title_weight`` when a counted
+   occurrence is in the title. The topic matches when the score reaches the threshold and, if
+   the topic has strong terms, one of them occurs (cancelled occurrences do not).
+
+Terms apply by language: an article in a language the topic has terms for is read with that
+language's terms and the ``any`` terms; an article in another language, or with no language, is
+read with all of them.
 """
 
 from __future__ import annotations
 
-from bisect import bisect_left
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import compress
 
 from pipeline.core.models import Classification
-from pipeline.core.rules import Exclusion, Pattern, Phrase, Term, TokenPattern, Topic
-from pipeline.core.text import tokenize
+from pipeline.core.rules import Pattern, Phrase, Term, Topic
+from pipeline.core.text import fold_words, matching_text, split_words, tokenize
 
-Span = tuple[int, int]  # [first token, last token] inclusive
+Span = tuple[int, int]  # [first word, last word] inclusive, positions in title + summary
+# The words an occurrence covers: one span, or two for NEAR (the words between do not count).
+Cover = tuple[Span, ...]
 
 
-class TextIndex:
-    """Folded tokens of "title\\nsummary", with the token positions of every distinct word."""
-
-    def __init__(self, title: str, summary: str) -> None:
-        self.text = f"{title}\n{summary}" if title else summary
-        self.title_end = len(title) if title else -1  # char offset where the title ends
-        self.tokens = tokenize(self.text)
-        self.title_tokens = sum(1 for _, start, _ in self.tokens if start < self.title_end)
-        self.positions: dict[str, list[int]] = {}
-        for i, (word, _, _) in enumerate(self.tokens):
-            self.positions.setdefault(word, []).append(i)
-        self.vocabulary = sorted(self.positions)
-
-    def token_positions(self, pattern: TokenPattern) -> list[int]:
-        if not pattern.prefix:
-            return self.positions.get(pattern.text, [])
-        found: list[int] = []
-        i = bisect_left(self.vocabulary, pattern.text)
-        while i < len(self.vocabulary) and self.vocabulary[i].startswith(pattern.text):
-            found.extend(self.positions[self.vocabulary[i]])
-            i += 1
-        return sorted(found)
-
-    def _token_matches(self, index: int, pattern: TokenPattern) -> bool:
-        word = self.tokens[index][0]
-        return word.startswith(pattern.text) if pattern.prefix else word == pattern.text
-
-    def phrase_spans(self, phrase: Phrase) -> list[Span]:
-        spans = []
-        n = len(phrase)
-        for start in self.token_positions(phrase[0]):
-            end = start + n - 1
-            if end >= len(self.tokens):
-                continue
-            if (start < self.title_tokens) != (end < self.title_tokens):
-                continue  # phrases do not run from the title into the summary
-            if all(self._token_matches(start + k, phrase[k]) for k in range(1, n)):
-                spans.append((start, end))
-        return spans
-
-    def pattern_spans(self, pattern: Pattern) -> list[Span]:
-        first = self.phrase_spans(pattern.first)
-        if pattern.second is None or not first:
-            return first
-        second = self.phrase_spans(pattern.second)
-        spans = []
-        for a in first:
-            for b in second:
-                gap = max(b[0] - a[1], a[0] - b[1]) - 1
-                if gap < pattern.near and not (a[0] <= b[1] and b[0] <= a[1]):
-                    spans.append((min(a[0], b[0]), max(a[1], b[1])))
-        return spans
-
-    def surface(self, span: Span) -> str:
-        return self.text[self.tokens[span[0]][1] : self.tokens[span[1]][2]]
-
-    def char_offset(self, span: Span) -> int:
-        return self.tokens[span[0]][1]
-
-    def in_title(self, span: Span) -> bool:
-        return span[0] < self.title_tokens
+# --- results -----------------------------------------------------------------------------------
 
 
 @dataclass(slots=True)
@@ -89,6 +48,14 @@ class Occurrence:
     offset: int
     field: str
     cancelled_by: str = ""
+    #: The pattern of the longer or heavier term whose occurrence contains this one.
+    subsumed_by: str = ""
+    #: Word position in its field (0 = first word).
+    position: int = 0
+
+    @property
+    def counted(self) -> bool:
+        return not (self.cancelled_by or self.subsumed_by)
 
 
 @dataclass(slots=True)
@@ -98,7 +65,7 @@ class TermMatch:
     weight: float
     strong: bool
     occurrences: list[Occurrence] = field(default_factory=list)
-    #: What the term added to the score (0 if every occurrence was cancelled).
+    #: What the term added to the score (0 if no occurrence counted).
     contribution: float = 0.0
 
 
@@ -133,7 +100,9 @@ class TopicResult:
                             "text": o.text,
                             "field": o.field,
                             "offset": o.offset,
+                            "position": o.position,
                             "cancelled_by": o.cancelled_by,
+                            "subsumed_by": o.subsumed_by,
                         }
                         for o in t.occurrences
                     ],
@@ -143,96 +112,462 @@ class TopicResult:
         }
 
 
-def _cancelled_by(span: Span, exclusions: Iterable[tuple[Exclusion, list[Span]]]) -> str:
-    for exclusion, spans in exclusions:
-        for ex in spans:
-            if ex[0] - exclusion.within <= span[1] and span[0] <= ex[1] + exclusion.within:
-                return exclusion.pattern.source
-    return ""
+def format_explanation(results: Sequence[TopicResult], matched_only: bool = False) -> str:
+    """Human-readable explanation: per topic, score against threshold and every occurrence."""
+    lines = []
+    for r in results:
+        if matched_only and not r.matched:
+            continue
+        verdict = "MATCH" if r.matched else ("no: " + r.reason if r.reason else "no")
+        lines.append(f"{r.topic}: score {r.score:g} / threshold {r.threshold:g}  {verdict}")
+        for term in r.terms:
+            strong = " strong" if term.strong else ""
+            lines.append(
+                f"  {term.pattern} [{term.language}] weight {term.weight:g}{strong}"
+                f" -> +{term.contribution:g}"
+            )
+            for occ in term.occurrences:
+                if occ.cancelled_by:
+                    fate = f"  cancelled by '{occ.cancelled_by}'"
+                elif occ.subsumed_by:
+                    fate = f"  subsumed by '{occ.subsumed_by}'"
+                else:
+                    fate = ""
+                lines.append(
+                    f"    {occ.text!r} {occ.field} word {occ.position} char {occ.offset}{fate}"
+                )
+    return "\n".join(lines)
+
+
+# --- matching ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Start:
+    """The phrases a word can start: one-word phrases, and longer ones grouped by their second
+    word (exact, or prefix by length), so a common first word ("climate", which starts dozens
+    of phrases) costs a lookup or two of the next word."""
+
+    single: tuple[int, ...]
+    by_second: dict[str, tuple[int, ...]]
+    by_second_prefix: dict[str, tuple[int, ...]]
+    prefix_lengths: tuple[int, ...]
+
+    def candidates(self, second: str) -> tuple[int, ...]:
+        found = self.by_second.get(second, ())
+        for length in self.prefix_lengths:
+            if length > len(second):
+                break
+            more = self.by_second_prefix.get(second[:length])
+            if more:
+                found = found + more
+        return found
+
+
+class _Starts(dict[str, _Start | None]):
+    """folded word -> the phrases it can start (None: none); filled on first use."""
+
+    limit = 200_000
+
+    def __init__(self, phrases: _Phrases) -> None:
+        super().__init__()
+        self._phrases = phrases
+
+    def __missing__(self, word: str) -> _Start | None:
+        if len(self) >= self.limit:
+            self.clear()
+        found = self[word] = self._phrases.starting(word)
+        return found
+
+
+class _Phrases:
+    """Every distinct phrase of every topic, and which words can start which phrase."""
+
+    def __init__(self) -> None:
+        self.phrases: list[Phrase] = []
+        self._ids: dict[Phrase, int] = {}
+        self._exact: dict[str, list[int]] = {}
+        self._prefix: dict[str, list[int]] = {}
+        self._prefix_lengths: tuple[int, ...] = ()
+        self._starts = _Starts(self)
+
+    def add(self, phrase: Phrase) -> int:
+        if phrase in self._ids:
+            return self._ids[phrase]
+        pid = self._ids[phrase] = len(self.phrases)
+        self.phrases.append(phrase)
+        for first in phrase[0]:
+            table = self._prefix if first.prefix else self._exact
+            ids = table.setdefault(first.text, [])
+            if pid not in ids:
+                ids.append(pid)
+        self._prefix_lengths = tuple(sorted({len(p) for p in self._prefix}))
+        self._starts.clear()
+        return pid
+
+    def starting(self, word: str) -> _Start | None:
+        ids = list(self._exact.get(word, ()))
+        for length in self._prefix_lengths:
+            if length > len(word):
+                break
+            ids.extend(self._prefix.get(word[:length], ()))
+        if not ids:
+            return None
+        single: list[int] = []
+        exact: dict[str, list[int]] = {}
+        prefix: dict[str, list[int]] = {}
+        for pid in dict.fromkeys(ids):
+            phrase = self.phrases[pid]
+            if len(phrase) == 1:
+                single.append(pid)
+                continue
+            for option in phrase[1]:
+                ids = (prefix if option.prefix else exact).setdefault(option.text, [])
+                if pid not in ids:
+                    ids.append(pid)
+        return _Start(
+            tuple(single),
+            {k: tuple(v) for k, v in exact.items()},
+            {k: tuple(v) for k, v in prefix.items()},
+            tuple(sorted({len(k) for k in prefix})),
+        )
+
+    def find(self, words: list[str], title_words: int) -> dict[int, list[Span]]:
+        """Spans of every phrase in ``words``; no phrase runs from the title into the summary."""
+        hits = list(map(self._starts.__getitem__, words))
+        found: dict[int, list[Span]] = {}
+        phrases = self.phrases
+        n = len(words)
+        for i in compress(range(n), hits):
+            start: _Start = hits[i]  # type: ignore[assignment]
+            for pid in start.single:
+                found.setdefault(pid, []).append((i, i))
+            if i + 1 >= n or i + 1 == title_words:
+                continue
+            for pid in start.candidates(words[i + 1]):
+                phrase = phrases[pid]
+                end = i + len(phrase) - 1
+                if end >= n or (i < title_words <= end):
+                    continue
+                for k in range(2, len(phrase)):
+                    word = words[i + k]
+                    if not any(option.matches(word) for option in phrase[k]):
+                        break
+                else:
+                    found.setdefault(pid, []).append((i, end))
+        return found
+
+
+@dataclass(frozen=True, slots=True)
+class _CompiledTerm:
+    topic: int
+    index: int
+    term: Term
+    first: int
+    second: int  # -1 unless NEAR
+    near: int
+
+
+@dataclass(frozen=True, slots=True)
+class _CompiledExclusion:
+    source: str
+    first: int
+    second: int  # -1 unless NEAR
+    near: int
+    within: int
+
+
+@dataclass(slots=True)
+class _Occ:
+    term: _CompiledTerm
+    cover: Cover
+    cancelled_by: str = ""
+    subsumed_by: str = ""
+
+    @property
+    def size(self) -> int:
+        return sum(b - a + 1 for a, b in self.cover)
+
+
+@dataclass(slots=True)
+class _TopicScore:
+    topic: Topic
+    occurrences: list[_Occ]
+    contributions: dict[int, float]
+    score: float
+    strong_hit: bool
+
+    @property
+    def over(self) -> bool:
+        return self.score >= self.topic.threshold
+
+    @property
+    def reason(self) -> str:
+        if self.over and self.topic.has_strong_terms and not self.strong_hit:
+            return "no strong term matched"
+        return ""
+
+    @property
+    def matched(self) -> bool:
+        return self.over and not self.reason
+
+
+def _distance(a: Cover, b: Cover) -> int:
+    """Words from a to b: 0 when they overlap, 1 when adjacent."""
+    best = 1 << 30
+    for a0, a1 in a:
+        for b0, b1 in b:
+            best = min(best, max(0, b0 - a1, a0 - b1))
+    return best
+
+
+def _contains(outer: Cover, inner: Cover) -> bool:
+    return all(any(o0 <= i0 and i1 <= o1 for o0, o1 in outer) for i0, i1 in inner)
+
+
+def _near_covers(first: list[Span], second: list[Span], near: int) -> list[Cover]:
+    covers: list[Cover] = []
+    for a in first:
+        for b in second:
+            if a[0] <= b[1] and b[0] <= a[1]:
+                continue  # the two sides overlap: not two separate phrases
+            if max(b[0] - a[1], a[0] - b[1]) <= near:
+                covers.append((a, b) if a[0] < b[0] else (b, a))
+    return covers
+
+
+def _language_key(language: str) -> str:
+    return language.strip().lower().replace("_", "-").split("-")[0]
 
 
 class Classifier:
     def __init__(self, topics: Sequence[Topic]) -> None:
         self.topics = tuple(topics)
+        self._phrases = _Phrases()
+        #: phrase id -> terms whose (first) phrase it is
+        self._by_phrase: dict[int, list[_CompiledTerm]] = {}
+        self._exclusions: list[list[_CompiledExclusion]] = []
+        self._languages: list[frozenset[str]] = []
+        for t_index, topic in enumerate(self.topics):
+            for k, term in enumerate(topic.terms):
+                first, second, near = self._add_pattern(term.pattern)
+                compiled = _CompiledTerm(t_index, k, term, first, second, near)
+                self._by_phrase.setdefault(first, []).append(compiled)
+            exclusions = []
+            for ex in topic.exclusions:
+                first, second, near = self._add_pattern(ex.pattern)
+                exclusions.append(
+                    _CompiledExclusion(ex.pattern.source, first, second, near, ex.within)
+                )
+            self._exclusions.append(exclusions)
+            self._languages.append(frozenset(t.language for t in topic.terms) - {"any"})
 
-    def explain(self, title: str, summary: str, language: str = "") -> list[TopicResult]:
-        """Every topic's score with each matched term, its occurrences and cancellations."""
-        index = TextIndex(title, summary)
-        results = []
-        for topic in self.topics:
-            results.append(self._score(topic, index))
-        return results
+    def _add_pattern(self, pattern: Pattern) -> tuple[int, int, int]:
+        first = self._phrases.add(pattern.first)
+        second = self._phrases.add(pattern.second) if pattern.second is not None else -1
+        return first, second, pattern.near
+
+    # -- public API --
 
     def classify(self, title: str, summary: str, language: str = "") -> Classification:
         result = Classification()
-        for topic_result in self.explain(title, summary, language):
-            if topic_result.matched:
-                result.topics[topic_result.topic] = topic_result.score
-                result.matched[topic_result.topic] = _matched_texts(topic_result)
+        text = _Text(title, summary)
+        for score in self._scores(text, language):
+            if score.matched:
+                result.topics[score.topic.id] = score.score
+                result.matched[score.topic.id] = _matched_texts(score, text)
         return result
 
-    def _score(self, topic: Topic, index: TextIndex) -> TopicResult:
-        exclusions = [(ex, index.pattern_spans(ex.pattern)) for ex in topic.exclusions]
-        exclusions = [(ex, spans) for ex, spans in exclusions if spans]
-        terms: list[TermMatch] = []
-        score = 0.0
+    def explain(self, title: str, summary: str, language: str = "") -> list[TopicResult]:
+        """Every topic's score with each matched term, its occurrences and their fate."""
+        text = _Text(title, summary)
+        scored = {s.topic.id: s for s in self._scores(text, language)}
+        results = []
+        for topic in self.topics:
+            score = scored.get(topic.id)
+            if score is None:
+                results.append(TopicResult(topic.id, topic.label, 0.0, topic.threshold, False, []))
+            else:
+                results.append(_topic_result(score, text))
+        return results
+
+    # -- scoring --
+
+    def _scores(self, text: _Text, language: str) -> list[_TopicScore]:
+        found = self._phrases.find(text.words, text.title_words)
+        if not found:
+            return []
+        candidates: dict[int, list[_CompiledTerm]] = {}
+        for pid in found:
+            for compiled in self._by_phrase.get(pid, ()):
+                candidates.setdefault(compiled.topic, []).append(compiled)
+        lang = _language_key(language)
+        scores = []
+        for t_index, terms in sorted(candidates.items()):
+            allowed = self._languages[t_index]
+            if lang in allowed:
+                terms = [c for c in terms if c.term.language in (lang, "any")]
+            score = self._score_topic(t_index, terms, found, text.title_words)
+            if score is not None:
+                scores.append(score)
+        return scores
+
+    def _score_topic(
+        self,
+        t_index: int,
+        terms: list[_CompiledTerm],
+        found: dict[int, list[Span]],
+        title_words: int,
+    ) -> _TopicScore | None:
+        topic = self.topics[t_index]
+        occurrences: list[_Occ] = []
+        for compiled in terms:
+            spans = found[compiled.first]
+            if compiled.second < 0:
+                covers: list[Cover] = [(span,) for span in spans]
+            else:
+                second = found.get(compiled.second)
+                if not second:
+                    continue
+                covers = _near_covers(spans, second, compiled.near)
+                covers = [c for c in covers if (c[0][0] < title_words) == (c[-1][0] < title_words)]
+            occurrences.extend(_Occ(compiled, cover) for cover in covers)
+        if not occurrences:
+            return None
+        exclusions = [
+            (ex, covers)
+            for ex in self._exclusions[t_index]
+            if ex.first in found and (covers := _exclusion_covers(found, ex))
+        ]
+        for occ in occurrences:
+            for ex, covers in exclusions:
+                if any(_distance(occ.cover, c) <= ex.within for c in covers):
+                    occ.cancelled_by = ex.source
+                    break
+        _mark_subsumed(occurrences)
+        contributions: dict[int, float] = {}
         strong_hit = False
-        for term in topic.terms:
-            spans = index.pattern_spans(term.pattern)
-            if not spans:
+        for occ in occurrences:
+            if occ.cancelled_by:
                 continue
-            match = _term_match(term, spans, index, exclusions)
-            live = [o for o in match.occurrences if not o.cancelled_by]
-            if live:
-                in_title = any(o.field == "title" for o in live)
-                match.contribution = term.weight * (topic.title_weight if in_title else 1.0)
-                score += match.contribution
-                strong_hit = strong_hit or term.strong
-            terms.append(match)
-        score = round(score, 2)
-        over = score >= topic.threshold
-        reason = ""
-        if over and topic.has_strong_terms and not strong_hit:
-            reason = "no strong term matched"
-        terms.sort(key=lambda t: min((o.offset for o in t.occurrences), default=0))
-        return TopicResult(
-            topic.id, topic.label, score, topic.threshold, over and not reason, terms, reason
-        )
+            term = occ.term.term
+            strong_hit = strong_hit or term.strong
+            if occ.subsumed_by:
+                continue
+            weight = term.weight
+            if occ.cover[0][0] < title_words:
+                weight *= topic.title_weight
+            if weight > contributions.get(occ.term.index, 0.0):
+                contributions[occ.term.index] = weight
+        score = round(sum(contributions.values()), 2)
+        return _TopicScore(topic, occurrences, contributions, score, strong_hit)
 
 
-def _term_match(
-    term: Term,
-    spans: list[Span],
-    index: TextIndex,
-    exclusions: list[tuple[Exclusion, list[Span]]],
-) -> TermMatch:
-    match = TermMatch(term.pattern.source, term.language, term.weight, term.strong)
-    title_chars = index.title_end + 1 if index.title_end >= 0 else 0
-    for span in spans:
-        offset = index.char_offset(span)
-        in_title = index.in_title(span)
-        match.occurrences.append(
-            Occurrence(
-                text=index.surface(span),
-                offset=offset if in_title else offset - title_chars,
-                field="title" if in_title else "summary",
-                cancelled_by=_cancelled_by(span, exclusions),
+def _exclusion_covers(found: dict[int, list[Span]], ex: _CompiledExclusion) -> list[Cover]:
+    spans = found.get(ex.first)
+    if not spans:
+        return []
+    if ex.second < 0:
+        return [(span,) for span in spans]
+    other = found.get(ex.second)
+    return _near_covers(spans, other, ex.near) if other else []
+
+
+def _mark_subsumed(occurrences: list[_Occ]) -> None:
+    """An occurrence inside a bigger (or equally big and heavier) one of another term."""
+    live = [o for o in occurrences if not o.cancelled_by]
+    if len(live) < 2:
+        return
+    # Biggest first; among equals the heavier, then the term written first in the topic.
+    live.sort(key=lambda o: (-o.size, -o.term.term.weight, o.term.index))
+    covering: dict[int, list[_Occ]] = {}  # word position -> occurrences over it, biggest first
+    for occ in live:
+        for a, b in occ.cover:
+            for position in range(a, b + 1):
+                covering.setdefault(position, []).append(occ)
+    for occ in live:
+        for bigger in covering[occ.cover[0][0]]:
+            if bigger is occ:
+                break
+            if bigger.term.index != occ.term.index and _contains(bigger.cover, occ.cover):
+                occ.subsumed_by = bigger.term.term.pattern.source
+                break
+
+
+# --- text and explanations ---------------------------------------------------------------------
+
+
+class _Text:
+    """Folded words of the title then the summary; offsets are worked out only when shown."""
+
+    __slots__ = ("title", "summary", "raw", "words", "title_words", "_tokens")
+
+    def __init__(self, title: str, summary: str) -> None:
+        self.title = matching_text(title) if title else ""
+        self.summary = matching_text(summary) if summary else ""
+        raw = split_words(self.title) if self.title else []
+        self.title_words = len(raw)
+        if self.summary:
+            raw += split_words(self.summary)
+        self.raw = raw
+        self.words = fold_words(raw)
+        self._tokens: list[tuple[str, int, int]] | None = None
+
+    def words_of(self, cover: Cover) -> str:
+        """The occurrence's words as written, joined by spaces (cheaper than ``locate``)."""
+        return " ".join(self.raw[cover[0][0] : cover[-1][1] + 1])
+
+    def locate(self, cover: Cover) -> tuple[str, str, int, int]:
+        """(surface text, field, char offset, word position) of an occurrence."""
+        if self._tokens is None:
+            self._tokens = tokenize(self.title) + tokenize(self.summary)
+        start, end = cover[0][0], cover[-1][1]
+        in_title = start < self.title_words
+        source = self.title if in_title else self.summary
+        text = source[self._tokens[start][1] : self._tokens[end][2]]
+        position = start if in_title else start - self.title_words
+        return text, "title" if in_title else "summary", self._tokens[start][1], position
+
+
+def _topic_result(score: _TopicScore, text: _Text) -> TopicResult:
+    matches: dict[int, TermMatch] = {}
+    for occ in sorted(score.occurrences, key=lambda o: o.cover):
+        term = occ.term.term
+        match = matches.get(occ.term.index)
+        if match is None:
+            match = matches[occ.term.index] = TermMatch(
+                term.pattern.source,
+                term.language,
+                term.weight,
+                term.strong,
+                contribution=score.contributions.get(occ.term.index, 0.0),
             )
+        surface, where, offset, position = text.locate(occ.cover)
+        match.occurrences.append(
+            Occurrence(surface, offset, where, occ.cancelled_by, occ.subsumed_by, position)
         )
-    return match
+    topic = score.topic
+    return TopicResult(
+        topic.id,
+        topic.label,
+        score.score,
+        topic.threshold,
+        score.matched,
+        list(matches.values()),
+        score.reason,
+    )
 
 
-def _matched_texts(result: TopicResult) -> list[str]:
-    """The distinct surface texts that counted, in order of first appearance."""
-    found: list[tuple[int, str]] = []
+def _matched_texts(score: _TopicScore, text: _Text) -> list[str]:
+    """The distinct texts that counted (their words as written), in order of appearance."""
+    found: list[str] = []
     seen: set[str] = set()
-    for term in result.terms:
-        if not term.contribution:
+    for occ in sorted(score.occurrences, key=lambda o: o.cover):
+        if occ.cancelled_by or occ.subsumed_by:
             continue
-        for occ in term.occurrences:
-            key = occ.text.casefold()
-            if occ.cancelled_by or key in seen:
-                continue
+        surface = text.words_of(occ.cover)
+        key = surface.casefold()
+        if key not in seen:
             seen.add(key)
-            found.append((occ.offset + (0 if occ.field == "title" else 10**6), occ.text))
-    return [text for _, text in sorted(found)]
+            found.append(surface)
+    return found

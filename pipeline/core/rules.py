@@ -1,29 +1,37 @@
 """The topic rule language: what an operator writes in ``topics.yaml``, and its compiled form.
 
-A term is a pattern string:
+The full grammar, with examples, is in ``docs/topics.md``. In short, a term is a pattern string:
 
-* ``word`` or ``several words``: a word or an exact phrase (case, accents and ı/İ ignored);
-* ``prefix*``: any word starting with ``prefix`` (for inflected languages: ``разминир*``);
+* ``word`` or ``several words``: a word or an exact phrase (case, accents, ı/İ and ə/e ignored;
+  punctuation between words ignored, so "anti-personnel" is the phrase ``anti personnel``);
+* ``prefix*``: any word starting with ``prefix`` (for inflected languages: ``разминир*``); any
+  word of a phrase may be a prefix;
 * ``A NEAR/n B``: phrases A and B within n words of each other, in either order
-  (``mine NEAR/4 clear*``).
+  (``mine NEAR/4 clear*``; NEAR/1 means adjacent).
 
-Terms sit under a language code with a weight (``landmine*: 5``) or a mapping
+Terms sit under a language code (or ``any``) with a weight (``landmine*: 5``) or a mapping
 (``{weight: 5, strong: true}``). A topic with strong terms matches only if at least one of them
-matched. Exclusions (``exclude``) are negative contexts: a phrase such as ``coal mine*`` cancels
+matched. Exclusions (``exclude``) are negative contexts: a pattern such as ``coal mine*`` cancels
 every term occurrence it overlaps, or that lies within ``within`` words of it.
+
+Every problem in a rule is a ``ValueError`` whose message names the rule and says what is wrong;
+``pipeline.config`` adds the file and the topic.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from pipeline.core.text import tokenize
 
 _NEAR = re.compile(r"\s+NEAR/(\d+)\s+")
+_BAD_NEAR = re.compile(r"\bNEAR\b")  # upper-case NEAR not in the 'A NEAR/n B' form
 _TOPIC_ID = r"^[a-z][a-z0-9_]*$"
+_LANGUAGE = re.compile(r"[a-z]{2,3}|any")
 
 
 class RuleError(ValueError):
@@ -32,31 +40,53 @@ class RuleError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class TokenPattern:
+    """One folded word, or a prefix of words when ``prefix``."""
+
     text: str
     prefix: bool
 
+    def matches(self, word: str) -> bool:
+        return word.startswith(self.text) if self.prefix else word == self.text
 
-Phrase = tuple[TokenPattern, ...]
+
+#: One position of a phrase: its alternatives ("дети|детей" has two, most words one).
+Word = tuple[TokenPattern, ...]
+Phrase = tuple[Word, ...]
+
+
+def _compile_word(raw: str) -> list[TokenPattern]:
+    prefix = raw.endswith("*")
+    core = raw[:-1] if prefix else raw
+    if "*" in core:
+        raise RuleError(f"'*' may only end a word, not sit inside {raw!r}")
+    parts = [word for word, _, _ in tokenize(core)]
+    if not parts:
+        raise RuleError(f"{raw!r} has no letters or digits")
+    if prefix and len(parts[-1]) < 3:
+        raise RuleError(f"prefix {raw!r} is too short: give at least 3 letters before '*'")
+    return [TokenPattern(word, False) for word in parts[:-1]] + [TokenPattern(parts[-1], prefix)]
 
 
 def compile_phrase(words: str) -> Phrase:
-    """Words split as the text is (so "children's" and "anti-personnel" are two words each)."""
-    tokens: list[TokenPattern] = []
+    """Words split as the text is (so "children's" and "anti-personnel" are two words each);
+    ``a|b|c`` is one word with alternatives."""
+    if not words.strip():
+        raise RuleError("empty pattern (a NEAR side or the whole pattern has no words)")
+    phrase: list[Word] = []
     for raw in words.split():
-        prefix = raw.endswith("*")
-        core = raw.rstrip("*")
-        if "*" in core:
-            raise RuleError(f"'*' may only end a word, not sit inside {raw!r}")
-        parts = [word for word, _, _ in tokenize(core)]
-        if not parts:
-            raise RuleError(f"{raw!r} has no letters or digits")
-        if prefix and len(parts[-1]) < 3:
-            raise RuleError(f"prefix {raw!r} is too short: give at least 3 letters before '*'")
-        tokens.extend(TokenPattern(word, False) for word in parts[:-1])
-        tokens.append(TokenPattern(parts[-1], prefix))
-    if not tokens:
-        raise RuleError("empty pattern")
-    return tuple(tokens)
+        if "|" in raw:
+            options: list[TokenPattern] = []
+            for alternative in raw.split("|"):
+                if not alternative:
+                    raise RuleError(f"{raw!r}: an alternative between '|' is empty")
+                compiled = _compile_word(alternative)
+                if len(compiled) != 1:
+                    raise RuleError(f"{raw!r}: each alternative must be a single word")
+                options.extend(compiled)
+            phrase.append(tuple(options))
+        else:
+            phrase.extend((token,) for token in _compile_word(raw))
+    return tuple(phrase)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,11 +100,15 @@ class Pattern:
 
 
 def compile_pattern(source: str) -> Pattern:
+    if not isinstance(source, str):
+        raise RuleError(f"a pattern must be text, not {type(source).__name__}")
     text = source.strip()
-    parts = _NEAR.split(text)
+    if not text:
+        raise RuleError("empty pattern")
+    parts = _NEAR.split(f" {text} ")
     if len(parts) == 1:
-        if "NEAR/" in text:
-            raise RuleError("NEAR must be written 'A NEAR/n B' with spaces around it")
+        if _BAD_NEAR.search(text):
+            raise RuleError("NEAR must be written 'A NEAR/n B': a whole number n, spaces around")
         return Pattern(source, compile_phrase(text))
     if len(parts) != 3:
         raise RuleError("only one NEAR/n per pattern is supported")
@@ -93,8 +127,32 @@ class TermSpec(BaseModel):
 class ExclusionSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
     pattern: str
-    #: Words between the exclusion and a term occurrence that still cancel it (0: must overlap).
+    #: How far (in words) the exclusion reaches: 0 cancels only term occurrences it overlaps,
+    #: 1 also those right next to it, n those with up to n - 1 words between.
     within: int = Field(default=0, ge=0, le=50)
+
+
+def _term_spec(value: Any, where: str) -> TermSpec:
+    if isinstance(value, bool) or not isinstance(value, int | float | dict | TermSpec):
+        raise ValueError(f"{where}: give a weight (a number) or {{weight: W, strong: true}}")
+    if isinstance(value, TermSpec):
+        return value
+    if isinstance(value, dict):
+        unknown = sorted(set(value) - {"weight", "strong"})
+        if unknown:
+            raise ValueError(f"{where}: unknown key {unknown[0]!r} (allowed: weight, strong)")
+        if "weight" not in value:
+            raise ValueError(f"{where}: 'weight' is missing")
+        weight, strong = value["weight"], value.get("strong", False)
+        if not isinstance(strong, bool):
+            raise ValueError(f"{where}: 'strong' must be true or false")
+    else:
+        weight, strong = value, False
+    if isinstance(weight, bool) or not isinstance(weight, int | float):
+        raise ValueError(f"{where}: the weight must be a number, not {weight!r}")
+    if not 0 < weight <= 100:
+        raise ValueError(f"{where}: the weight must be above 0 and at most 100, not {weight}")
+    return TermSpec(weight=weight, strong=strong)
 
 
 class TopicSpec(BaseModel):
@@ -107,42 +165,79 @@ class TopicSpec(BaseModel):
     threshold: float = Field(gt=0)
     #: Multiplier for terms found in the title.
     title_weight: float = Field(default=1.5, ge=1, le=10)
-    #: language code -> {pattern: weight or {weight, strong}}
-    terms: dict[str, dict[str, float | TermSpec]]
-    exclude: list[str | ExclusionSpec] = Field(default_factory=list)
+    #: language code (or "any") -> {pattern: TermSpec}; a bare number in YAML is the weight.
+    terms: dict[str, dict[str, TermSpec]]
+    exclude: list[ExclusionSpec] = Field(default_factory=list)
 
-    @field_validator("terms")
+    @field_validator("terms", mode="before")
     @classmethod
-    def _check_terms(
-        cls, terms: dict[str, dict[str, float | TermSpec]]
-    ) -> dict[str, dict[str, float | TermSpec]]:
-        if not any(terms.values()):
-            raise ValueError("a topic needs at least one term")
+    def _parse_terms(cls, terms: Any) -> dict[str, dict[str, TermSpec]]:
+        if not isinstance(terms, dict):
+            raise ValueError("expected a mapping: language code -> {pattern: weight}")
+        parsed: dict[str, dict[str, TermSpec]] = {}
         for lang, patterns in terms.items():
-            if not re.fullmatch(r"[a-z]{2,3}|any", lang):
+            if not isinstance(lang, str) or not _LANGUAGE.fullmatch(lang):
                 raise ValueError(f"language {lang!r} is not an ISO 639 code (or 'any')")
-            for pattern, spec in patterns.items():
-                weight = spec.weight if isinstance(spec, TermSpec) else spec
-                if weight <= 0:
-                    raise ValueError(f"term {pattern!r} ({lang}): weight must be positive")
+            if patterns is None:
+                patterns = {}
+            if not isinstance(patterns, dict):
+                raise ValueError(f"terms of {lang!r}: expected a mapping pattern -> weight")
+            parsed[lang] = {}
+            for pattern, value in patterns.items():
+                where = f"term {pattern!r} ({lang})"
+                if not isinstance(pattern, str):
+                    raise ValueError(f"{where}: a pattern must be text; quote it")
                 try:
                     compile_pattern(pattern)
                 except RuleError as exc:
-                    raise ValueError(f"term {pattern!r} ({lang}): {exc}") from None
-        return terms
+                    raise ValueError(f"{where}: {exc}") from None
+                parsed[lang][pattern] = _term_spec(value, where)
+        if not any(parsed.values()):
+            raise ValueError("a topic needs at least one term")
+        return parsed
 
-    @field_validator("exclude")
+    @field_validator("exclude", mode="before")
     @classmethod
-    def _check_exclusions(cls, exclude: list[str | ExclusionSpec]) -> list[str | ExclusionSpec]:
-        for item in exclude:
-            pattern = item.pattern if isinstance(item, ExclusionSpec) else item
+    def _parse_exclusions(cls, exclude: Any) -> list[ExclusionSpec]:
+        if exclude is None:
+            return []
+        if not isinstance(exclude, list):
+            raise ValueError("expected a list of patterns or {pattern: P, within: N}")
+        parsed = []
+        for number, item in enumerate(exclude):
+            if isinstance(item, str):
+                item = {"pattern": item}
+            if not isinstance(item, dict):
+                raise ValueError(f"exclusion #{number + 1}: give a pattern or {{pattern, within}}")
+            pattern = item.get("pattern")
+            where = f"exclusion {pattern!r}" if pattern else f"exclusion #{number + 1}"
+            unknown = sorted(set(item) - {"pattern", "within"})
+            if unknown:
+                raise ValueError(f"{where}: unknown key {unknown[0]!r} (allowed: pattern, within)")
             try:
-                compiled = compile_pattern(pattern)
+                compile_pattern(pattern)
             except RuleError as exc:
-                raise ValueError(f"exclusion {pattern!r}: {exc}") from None
-            if compiled.second is not None:
-                raise ValueError(f"exclusion {pattern!r}: NEAR is not allowed; use 'within'")
-        return exclude
+                raise ValueError(f"{where}: {exc}") from None
+            within = item.get("within", 0)
+            if isinstance(within, bool) or not isinstance(within, int) or not 0 <= within <= 50:
+                raise ValueError(f"{where}: 'within' must be a whole number from 0 to 50")
+            parsed.append(ExclusionSpec(pattern=pattern, within=within))
+        return parsed
+
+    @model_validator(mode="after")
+    def _reachable(self) -> TopicSpec:
+        """A threshold that no text could reach is a mistake worth reporting."""
+        best = sum(
+            spec.weight * self.title_weight
+            for specs in self.terms.values()
+            for spec in specs.values()
+        )
+        if best < self.threshold:
+            raise ValueError(
+                f"threshold {self.threshold:g} can never be reached: all terms together score "
+                f"at most {best:g}"
+            )
+        return self
 
 
 class TopicsFile(BaseModel):
@@ -192,13 +287,7 @@ class Topic:
 def compile_topic(spec: TopicSpec) -> Topic:
     terms = []
     for lang, patterns in spec.terms.items():
-        for source, value in patterns.items():
-            term_spec = value if isinstance(value, TermSpec) else TermSpec(weight=value)
+        for source, term_spec in patterns.items():
             terms.append(Term(compile_pattern(source), term_spec.weight, term_spec.strong, lang))
-    exclusions = []
-    for item in spec.exclude:
-        ex = item if isinstance(item, ExclusionSpec) else ExclusionSpec(pattern=item)
-        exclusions.append(Exclusion(compile_pattern(ex.pattern), ex.within))
-    return Topic(
-        spec.id, spec.label, spec.threshold, spec.title_weight, tuple(terms), tuple(exclusions)
-    )
+    exclusions = tuple(Exclusion(compile_pattern(ex.pattern), ex.within) for ex in spec.exclude)
+    return Topic(spec.id, spec.label, spec.threshold, spec.title_weight, tuple(terms), exclusions)
