@@ -95,6 +95,12 @@ def workers() -> str:
 # expires a day after the dedupe window passes it.
 
 
+def bucket_prefixes() -> dict[str, str]:
+    """Prefixes of the story index buckets; "{prefix}{day}:{shard}" is a bucket's key (the
+    lookup script in ``pipeline.story_index`` builds bucket keys from these)."""
+    return {"ids": f"{PREFIX}ids:", "fp": f"{PREFIX}fp:", "bands": f"{PREFIX}bands:"}
+
+
 def identity_bucket(day: int, shard: int) -> str:
     """hash: identity digest -> "{article id}{story id}" (16 hex chars each)."""
     return f"{PREFIX}ids:{day}:{shard}"

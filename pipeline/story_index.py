@@ -31,6 +31,26 @@ from pipeline.core.neardup import (
     same_story,
 )
 
+# Look fields up in the buckets of every day of the window, newest day first, in one call: the
+# Python side of a pipeline costs more per command than Redis does, and a batch asks for
+# thousands of fields (bands x days). Returns, per field, the newest value found or false.
+_LOOKUP_SCRIPT = """
+local prefix, newest, oldest, shards = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]),
+  tonumber(ARGV[4])
+local out = {}
+for i = 5, #ARGV do
+  local field = ARGV[i]
+  local shard = tonumber(string.sub(field, 1, 8), 16) % shards
+  local found = false
+  for day = newest, oldest, -1 do
+    local value = redis.call('HGET', prefix .. day .. ':' .. shard, field)
+    if value then found = value; break end
+  end
+  out[#out + 1] = found
+end
+return out
+"""
+
 ID_CHARS = 16
 #: Stories kept per band key when matching within one batch (Redis keeps the latest one).
 BATCH_CANDIDATES_PER_BAND = 4
@@ -61,6 +81,17 @@ def _shard(digest: str, shards: int) -> int:
 class StoryIndex:
     def __init__(self, client: redis.Redis) -> None:
         self.r = client
+        self._lookup = client.register_script(_LOOKUP_SCRIPT)
+        self._prefixes = keys.bucket_prefixes()
+
+    def lookup(
+        self, kind: str, fields: Sequence[str], days: Sequence[int], shards: int
+    ) -> list[str | None]:
+        """Newest value of each field across the window's buckets of one kind."""
+        if not fields:
+            return []
+        args = [self._prefixes[kind], max(days), min(days), shards, *fields]
+        return [value or None for value in self._lookup(args=args)]
 
     def assign(
         self, articles: Sequence[Article], now: float, window: int, shards: int
@@ -74,13 +105,9 @@ class StoryIndex:
         result: list[Assignment | None] = [None] * len(articles)
 
         # 1. exact identities
-        pipe = self.r.pipeline(transaction=False)
-        for digest in digests:
-            for day in days:
-                pipe.hget(keys.identity_bucket(day, _shard(digest, shards)), digest)
-        found = pipe.execute()
-        for i, article in enumerate(articles):
-            held = next((v for v in found[i * len(days) : (i + 1) * len(days)] if v), None)
+        for i, (article, held) in enumerate(
+            zip(articles, self.lookup("ids", digests, days, shards), strict=True)
+        ):
             if held:
                 own = held[:ID_CHARS] == short_id(article.id)
                 result[i] = Assignment(held[ID_CHARS:], "same_article" if own else "exact")
@@ -88,15 +115,11 @@ class StoryIndex:
         # 2. near duplicates among the rest: band candidates, then their fingerprints
         pending = [i for i, r in enumerate(result) if r is None]
         prints = {i: fingerprint(articles[i].title, articles[i].summary) for i in pending}
-        pipe = self.r.pipeline(transaction=False)
-        for i in pending:
-            for band in prints[i].bands:
-                for day in days:
-                    pipe.hget(keys.band_bucket(day, _shard(band, shards)), band)
-        band_hits = iter(pipe.execute())
+        band_fields = [band for i in pending for band in prints[i].bands]
+        band_hits = iter(self.lookup("bands", band_fields, days, shards))
         candidates: dict[int, list[str]] = {}
         for i in pending:
-            hits = [next(band_hits) for _ in range(len(prints[i].bands) * len(days))]
+            hits = [next(band_hits) for _ in prints[i].bands]
             candidates[i] = list(dict.fromkeys(h for h in hits if h))
         stored = self._fingerprints({s for c in candidates.values() for s in c}, days, shards)
 
@@ -156,17 +179,9 @@ class StoryIndex:
     def _fingerprints(
         self, story_ids: set[str], days: list[int], shards: int
     ) -> dict[str, Fingerprint]:
-        if not story_ids:
-            return {}
         ordered = sorted(story_ids)
-        pipe = self.r.pipeline(transaction=False)
-        for story_id in ordered:
-            for day in days:
-                pipe.hget(keys.fingerprint_bucket(day, _shard(story_id, shards)), story_id)
-        values = pipe.execute()
         out = {}
-        for n, story_id in enumerate(ordered):
-            raw = next((v for v in values[n * len(days) : (n + 1) * len(days)] if v), None)
+        for story_id, raw in zip(ordered, self.lookup("fp", ordered, days, shards), strict=True):
             if raw:
                 try:
                     out[story_id] = fingerprint_from_json(raw)

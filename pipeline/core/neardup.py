@@ -118,7 +118,16 @@ def clean_summary(text: str) -> str:
             break
         text = text[match.end() :]
     text = _TAIL.sub("", text)
-    return _TRUNCATION.sub("", text).strip()
+    return _drop_truncation(text).strip()
+
+
+def _drop_truncation(text: str) -> str:
+    """Remove a truncation mark and the word before it, which may be cut short ("31 …" of
+    "310"): a cut word would otherwise look like a conflicting figure or name."""
+    match = _TRUNCATION.search(text)
+    if not match:
+        return text
+    return re.sub(r"\S+$", "", text[: match.start()]).rstrip()
 
 
 def _dateline_match(text: str) -> re.Match[str] | None:

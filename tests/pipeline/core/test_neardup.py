@@ -43,8 +43,9 @@ def test_agency_prefix_dateline_and_byline_are_not_part_of_the_text():
 def test_boilerplate_and_truncation_marks_are_dropped():
     assert clean_summary(STORY + " Follow us on Telegram for more news.") == STORY
     assert clean_summary(STORY + " The post Water plant appeared first on Example Daily.") == STORY
+    # The word before a truncation mark may be cut short, so it goes too.
     assert clean_summary("The regional water board opened a new […]") == (
-        "The regional water board opened a new"
+        "The regional water board opened a"
     )
     assert clean_title("Lankaran opens new water treatment plant | News") == TITLE
 
