@@ -118,6 +118,24 @@ def worker(
 
 
 @app.command()
+def beat(
+    check: Annotated[
+        bool, typer.Option("--check", help="Exit 0 if a beat holds the lock.")
+    ] = False,
+) -> None:
+    """Celery beat for digests, with its schedule and lock in Redis (several may run)."""
+    from pipeline import keys
+
+    st = store()
+    if check:
+        raise typer.Exit(0 if st.r.exists(keys.redbeat_lock()) else 1)
+    os.execv(
+        sys.executable,
+        [sys.executable, "-m", "celery", "-A", "workers", "beat", "--loglevel", "INFO"],
+    )
+
+
+@app.command()
 def poll(
     once: Annotated[bool, typer.Option("--once", help="Poll due feeds once, exit.")] = False,
 ) -> None:
@@ -169,11 +187,16 @@ def api() -> None:
 @app.command()
 def subscribe(
     topic: Annotated[list[str], typer.Option("--topic", help="Topic id (repeatable).")],
-    keywords: Annotated[str, typer.Option(help='Words, "phrases", -excluded.')] = "",
+    keywords: Annotated[
+        str, typer.Option(help='Query: words, "phrases", AND, OR, NOT, -word, ( ).')
+    ] = "",
     source: Annotated[list[str] | None, typer.Option("--source", help="Feed id.")] = None,
     language: Annotated[list[str] | None, typer.Option("--language", help="Code.")] = None,
     min_score: Annotated[float, typer.Option(help="Minimum topic score.")] = 0.0,
-    digest: Annotated[str | None, typer.Option(help="hourly or daily.")] = None,
+    digest: Annotated[str | None, typer.Option(help="hourly or daily (default: instant).")] = None,
+    digest_at: Annotated[str, typer.Option(help="Daily digest time, HH:MM.")] = "08:00",
+    timezone: Annotated[str, typer.Option(help="Time zone of --digest-at.")] = "UTC",
+    rate_cap: Annotated[int | None, typer.Option(help="Instant pushes per hour at most.")] = None,
     webhook: Annotated[str | None, typer.Option(help="Webhook URL.")] = None,
     secret: Annotated[str | None, typer.Option(help="Webhook signing secret.")] = None,
     email: Annotated[str | None, typer.Option(help="Email address.")] = None,
@@ -185,31 +208,37 @@ def subscribe(
     from pydantic import ValidationError
 
     from pipeline.core.subscriptions import SubscriptionSpec
+    from pipeline.subscribing import create, problems
 
-    known = {t.id for t in _topics()}
-    unknown = [t for t in topic if t not in known]
-    if unknown:
-        fail(f"unknown topic(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}", 2)
+    channels: list[dict[str, str]] = []
+    if webhook:
+        channels.append({"type": "webhook", "url": webhook, "secret": secret or ""})
+    if email:
+        channels.append({"type": "email", "to": email})
+    channels += [{"type": "apprise", "url": url} for url in apprise or []]
     try:
-        spec = SubscriptionSpec(
-            name=name,
-            topics=topic,
-            keywords=keywords,
-            sources=source or [],
-            languages=language or [],
-            min_score=min_score,
-            digest=digest,
-            channels={
-                "webhook": webhook,
-                "webhook_secret": secret,
-                "email": email,
-                "apprise": apprise or [],
-            },
+        spec = SubscriptionSpec.model_validate(
+            {
+                "name": name,
+                "topics": topic,
+                "keywords": keywords,
+                "sources": source or [],
+                "languages": language or [],
+                "min_score": min_score,
+                "mode": digest or "instant",
+                "digest_at": digest_at,
+                "timezone": timezone,
+                "rate_cap": rate_cap,
+                "channels": channels,
+            }
         )
     except ValidationError as exc:
         fail("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()), 2)
         raise
-    sub, token = store().create_subscription(spec, time.time())
+    found = problems(spec, (t.id for t in _topics()), settings().allow_private_targets)
+    if found:
+        fail("; ".join(found), 2)
+    sub, token = create(store(), spec, time.time())
     if as_json:
         typer.echo(json.dumps({"id": sub.id, "token": token}))
     else:
@@ -290,6 +319,71 @@ def alerts(
                 cursor = entry_id
     except KeyboardInterrupt:
         return
+
+
+deliveries_app = typer.Typer(
+    help="Push deliveries: the log of a subscription, dead letters, and replay.",
+    invoke_without_command=True,
+    no_args_is_help=False,
+)
+app.add_typer(deliveries_app, name="deliveries")
+
+
+@deliveries_app.callback()
+def deliveries(
+    ctx: typer.Context,
+    sub_id: Annotated[str | None, typer.Option("--subscription", help="Its delivery log.")] = None,
+    failed: Annotated[bool, typer.Option("--failed", help="Dead letters only.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Show deliveries: the dead-letter stream (--failed, or by default), or one subscription's
+    delivery log (--subscription ID)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    st = store()
+    if sub_id and not failed:
+        rows = st.deliveries.log_entries(sub_id, 200)
+        for row in rows:
+            if as_json:
+                typer.echo(json.dumps(row))
+            else:
+                typer.echo(
+                    f"{row['id']}  {row['channel']:<10} {row['outcome']:<9} "
+                    f"attempt {row['attempt']}  {row['note']}"
+                )
+        if not rows and not as_json:
+            typer.echo("no deliveries")
+        return
+    dead = st.deliveries.dead_letters()
+    if sub_id:
+        dead = [d for d in dead if d["delivery"]["subscription_id"] == sub_id]
+    for row in dead:
+        if as_json:
+            typer.echo(json.dumps(row))
+        else:
+            d = row["delivery"]
+            typer.echo(
+                f"{row['id']}  {d['subscription_id']} {d['channel']:<10} "
+                f"after {row['attempts']} attempt(s): {row['reason']}"
+            )
+    if not dead and not as_json:
+        typer.echo("no failed deliveries")
+
+
+@deliveries_app.command("replay")
+def replay(
+    entry_ids: Annotated[list[str] | None, typer.Argument(metavar="[ENTRY_ID]...")] = None,
+) -> None:
+    """Send dead letters again (all of them, or those named), through the deliveries queue."""
+    from pipeline.deliver import take_dead_letters
+    from pipeline.queueing import client_app, send_delivery
+
+    st = store()
+    celery = client_app(settings(), redis_url())
+    items = take_dead_letters(st, entry_ids or None)
+    for item in items:
+        send_delivery(celery, item)
+    typer.echo(f"replayed {len(items)} deliver{'y' if len(items) == 1 else 'ies'}")
 
 
 # --- classification ----------------------------------------------------------------------------

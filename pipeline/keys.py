@@ -22,6 +22,14 @@ newsmon:alerted:{sub id}:{story id}  string  dedupe window   alert id (one alert
 newsmon:stats:{counter}:{minute}     string  2 hours         per-minute counter
 newsmon:latency:fetch_to_alert       list    none, trimmed   latest fetch-to-alert seconds
 newsmon:workers                      zset    none, pruned    worker hostname -> last heartbeat
+newsmon:delivered:{key}              string  dedupe window   push accepted (idempotency key)
+newsmon:sub:{id}:deliveries          stream  capped length   delivery log of a subscription
+newsmon:deliveries:dead              stream  capped length   dead letters (replayable)
+newsmon:sub:{id}:digest-cursor       string  none            last alert a digest included
+newsmon:sub:{id}:digest:{period}     string  3 days          digest period claimed (sent once)
+newsmon:sub:{id}:rate:{hour}         string  2 hours         instant pushes this hour
+newsmon:sub:{id}:overflow            list    none            alerts over the rate cap
+newsmon:redbeat:*                    (celery-redbeat)        beat schedule; :lock held by beat
 """
 
 from __future__ import annotations
@@ -87,6 +95,52 @@ def fetch_to_alert_latency() -> str:
 
 def workers() -> str:
     return f"{PREFIX}workers"
+
+
+# --- delivery (issue 6) -------------------------------------------------------------------------
+
+
+#: Celery beat's schedule and lock (celery-redbeat); the lock key is REDBEAT_PREFIX + ":lock".
+REDBEAT_PREFIX = f"{PREFIX}redbeat"
+
+
+def redbeat_lock() -> str:
+    return f"{REDBEAT_PREFIX}:lock"
+
+
+def delivered(idempotency_key: str) -> str:
+    """string, TTL dedupe window: the push with this key was accepted by its target."""
+    return f"{PREFIX}delivered:{idempotency_key}"
+
+
+def delivery_log(sub_id: str) -> str:
+    """stream, capped: one entry per push attempt outcome of a subscription."""
+    return f"{PREFIX}sub:{sub_id}:deliveries"
+
+
+def dead_letters() -> str:
+    """stream, capped: pushes that failed their last attempt, with the reason; replayable."""
+    return f"{PREFIX}deliveries:dead"
+
+
+def digest_cursor(sub_id: str) -> str:
+    """string: id of the last alert-stream entry a digest included."""
+    return f"{PREFIX}sub:{sub_id}:digest-cursor"
+
+
+def digest_claim(sub_id: str, period: str) -> str:
+    """string, TTL 3 days: this digest period was sent (several beats cannot double-send)."""
+    return f"{PREFIX}sub:{sub_id}:digest:{period}"
+
+
+def rate(sub_id: str, hour: int) -> str:
+    """string, TTL 2 hours: instant pushes of a subscription in one hour (the rate cap)."""
+    return f"{PREFIX}sub:{sub_id}:rate:{hour}"
+
+
+def overflow(sub_id: str) -> str:
+    """list: alerts over the rate cap, waiting for the next hourly digest."""
+    return f"{PREFIX}sub:{sub_id}:overflow"
 
 
 # --- story index (issue 5): day-bucketed, sharded hashes -----------------------------------------

@@ -13,7 +13,7 @@ from typing import Any
 from pipeline.core.alerts import build_alert
 from pipeline.core.classify import Classifier
 from pipeline.core.models import Article, Classification
-from pipeline.core.subscriptions import matches
+from pipeline.core.subscriptions import Subscription, matches
 from pipeline.store import Store
 
 
@@ -24,6 +24,9 @@ class BatchResult:
     classified: int = 0
     alerts: int = 0
     latencies: list[float] = field(default_factory=list)
+    #: Alerts to push: new ones, and those of a redelivered batch (pushes are idempotent, so a
+    #: push lost in a crash between routing and enqueueing is sent then).
+    pushes: list[tuple[Subscription, dict[str, Any]]] = field(default_factory=list)
 
 
 def process_batch(
@@ -52,27 +55,36 @@ def process_batch(
         ],
         dedupe_window,
     )
-    matched: list[tuple[Article, str, Classification]] = []
+    matched: list[tuple[Article, str, Classification, bool]] = []
     for article, assignment in zip(articles, assignments, strict=True):
         result.duplicates += assignment.duplicate
         classification = classifier.classify(article.title, article.summary, article.language)
         result.classified += 1
         if classification.topics:
-            matched.append((article, assignment.story_id, classification))
+            matched.append(
+                (article, assignment.story_id, classification, assignment.how == "same_article")
+            )
 
     routed: list[tuple[str, str, dict[str, Any]]] = []
     fetched: list[float] = []
+    candidates: list[tuple[Subscription, bool]] = []
     if matched:
         for sub in store.subscriptions():
-            for article, story_id, classification in matched:
+            for article, story_id, classification, redelivered in matched:
                 if matches(sub, article, classification):
                     alert = build_alert(
                         sub.id, article, classification, story_id, sources[story_id], now
                     )
                     routed.append((sub.id, story_id, alert))
                     fetched.append(article.fetched_at)
+                    candidates.append((sub, redelivered))
     outcomes = store.route(routed, dedupe_window, stream_maxlen)
     result.alerts = sum(outcomes)
+    result.pushes = [
+        (sub, alert)
+        for (sub, redelivered), (_, _, alert), new in zip(candidates, routed, outcomes, strict=True)
+        if sub.channels and (new or redelivered)
+    ]
     result.latencies = [
         max(0.0, now - at) for at, new in zip(fetched, outcomes, strict=True) if new and at
     ]

@@ -16,6 +16,8 @@ from pipeline import keys
 from pipeline.settings import Settings
 
 PROCESS_ARTICLES_TASK = "newsmon.process_articles"
+DELIVER_TASK = "newsmon.deliver"
+DIGESTS_TASK = "newsmon.send_digests"
 
 
 def celery_config(settings: Settings, redis_url: str) -> dict[str, Any]:
@@ -38,7 +40,25 @@ def celery_config(settings: Settings, redis_url: str) -> dict[str, Any]:
         "worker_prefetch_multiplier": 1,
         "task_queues": [Queue(name, Exchange(name), routing_key=name) for name in keys.QUEUES],
         "task_default_queue": keys.ARTICLES_QUEUE,
-        "task_routes": {PROCESS_ARTICLES_TASK: {"queue": keys.ARTICLES_QUEUE}},
+        "task_routes": {
+            PROCESS_ARTICLES_TASK: {"queue": keys.ARTICLES_QUEUE},
+            DELIVER_TASK: {"queue": keys.DELIVERIES_QUEUE},
+            DIGESTS_TASK: {"queue": keys.DELIVERIES_QUEUE},
+        },
+        # Digests: Celery beat with a schedule kept in Redis (redbeat), whose lock lets only
+        # one of several beat processes tick; each digest period is also claimed in Redis.
+        "beat_scheduler": "redbeat.RedBeatScheduler",
+        "redbeat_redis_url": redis_url,
+        "redbeat_key_prefix": keys.REDBEAT_PREFIX,
+        "redbeat_lock_timeout": max(30, int(settings.digest_tick_seconds * 5)),
+        "beat_max_loop_interval": max(1, int(min(settings.digest_tick_seconds, 30))),
+        "beat_schedule": {
+            "digests": {
+                "task": DIGESTS_TASK,
+                "schedule": settings.digest_tick_seconds,
+                "options": {"queue": keys.DELIVERIES_QUEUE},
+            }
+        },
         "worker_hijack_root_logger": False,
         "worker_send_task_events": True,
         "task_send_sent_event": True,
@@ -58,5 +78,14 @@ def send_articles(app: Celery, source: str, articles: list[dict[str, Any]]) -> N
         PROCESS_ARTICLES_TASK,
         args=[source, articles],
         queue=keys.ARTICLES_QUEUE,
+        headers={"enqueued_at": time.time()},
+    )
+
+
+def send_delivery(app: Celery, delivery: dict[str, Any]) -> None:
+    app.send_task(
+        DELIVER_TASK,
+        args=[delivery],
+        queue=keys.DELIVERIES_QUEUE,
         headers={"enqueued_at": time.time()},
     )

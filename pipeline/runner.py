@@ -4,7 +4,7 @@ Two processes. The foreground one only forwards Ctrl-C / SIGTERM. The stack, in 
 its own (so a terminal's Ctrl-C reaches nobody else), starts the embedded Valkey unless
 ``REDIS_URL`` is set, the demo feed server with ``--demo``, then the Celery worker, the poller
 and the API as child processes; it stops them in the reverse order: API and poller first, then
-the worker (which finishes its batch), then Valkey.
+the worker (which finishes its batch), then Valkey. Celery beat runs the digests.
 """
 
 from __future__ import annotations
@@ -73,6 +73,7 @@ class Stack:
             env.setdefault("NEWSMON_CONFIG_DIR", str(self.settings.config_dir.resolve()))
             print(f"newsmon: Redis at {redis_url}", flush=True)
             await self._spawn("worker", [sys.executable, "-m", "pipeline.cli", "worker"], env)
+            await self._spawn("beat", [sys.executable, "-m", "pipeline.cli", "beat"], env)
             await self._spawn("poller", [sys.executable, "-m", "pipeline.cli", "poll"], env)
             await self._spawn("api", [sys.executable, "-m", "pipeline.cli", "api"], env)
             print(
@@ -136,7 +137,7 @@ class Stack:
         return 1
 
     async def _stop_children(self) -> None:
-        for group in (("api", "poller"), ("worker",)):
+        for group in (("api", "poller", "beat"), ("worker",)):
             procs = [self.children[n] for n in group if n in self.children]
             for proc in procs:
                 if proc.returncode is None:

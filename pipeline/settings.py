@@ -61,6 +61,31 @@ class Settings(BaseSettings):
     visibility_timeout: int = Field(default=3600, ge=1)
     worker_concurrency: int = Field(default=2, ge=1)
 
+    # --- delivery (issue 6)
+    #: SMTP server for email alerts; empty disables email.
+    smtp_host: str = ""
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_from: str = "newsmon <newsmon@localhost>"
+    smtp_starttls: bool = False
+    #: Seconds one push may take (webhook response, SMTP session).
+    delivery_timeout: float = Field(default=15.0, gt=0)
+    #: Attempts per push before it goes to the dead-letter stream.
+    delivery_max_attempts: int = Field(default=8, ge=1, le=50)
+    #: Backoff between attempts: base seconds, doubled per attempt, capped (and never longer
+    #: than half the broker's visibility timeout, so a waiting retry is never run twice).
+    delivery_backoff_base: float = Field(default=5.0, gt=0)
+    delivery_backoff_cap: float = Field(default=900.0, gt=0)
+    #: Length of an "hour" for hourly digests, in seconds (tests shorten it).
+    digest_hour_seconds: float = Field(default=3600.0, gt=0)
+    #: Seconds between digest checks by Celery beat.
+    digest_tick_seconds: float = Field(default=30.0, gt=0)
+    #: Entries kept in each subscription's delivery log and in the dead-letter stream.
+    delivery_log_maxlen: int = Field(default=1000, ge=10)
+
+
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:

@@ -17,6 +17,7 @@ import redis
 from pipeline import keys
 from pipeline.core.alerts import iso_utc
 from pipeline.core.subscriptions import Subscription, SubscriptionSpec
+from pipeline.delivery_store import DeliveryStore
 from pipeline.feed_store import FeedStore
 from pipeline.story_index import StoryIndex
 
@@ -50,6 +51,7 @@ class Store:
         self._route = client.register_script(_ROUTE_SCRIPT)
         self.feeds = FeedStore(client)
         self.stories = StoryIndex(client)
+        self.deliveries = DeliveryStore(client)
 
     @classmethod
     def from_url(cls, url: str) -> Store:
@@ -100,6 +102,9 @@ class Store:
         pipe.execute()
         return sub, token
 
+    def update_subscription(self, sub: Subscription) -> None:
+        self.r.set(keys.subscription(sub.id), sub.model_dump_json(), xx=True)
+
     def subscription(self, sub_id: str) -> Subscription | None:
         raw = self.r.get(keys.subscription(sub_id))
         return Subscription.model_validate_json(raw) if raw else None
@@ -119,7 +124,13 @@ class Store:
         if sub is None:
             return False
         pipe = self.r.pipeline(transaction=True)
-        pipe.delete(keys.subscription(sub_id), keys.alerts(sub_id))
+        pipe.delete(
+            keys.subscription(sub_id),
+            keys.alerts(sub_id),
+            keys.delivery_log(sub_id),
+            keys.digest_cursor(sub_id),
+            keys.overflow(sub_id),
+        )
         pipe.delete(keys.subscription_token(sub.token_sha256))
         pipe.srem(keys.subscriptions(), sub_id)
         pipe.execute()
@@ -146,7 +157,11 @@ class Store:
         """Alerts after stream id ``after`` (exclusive), oldest first, story sources refreshed."""
         start = "-" if after in ("", "-", "0") else f"({after}"
         entries = self.r.xrange(keys.alerts(sub_id), min=start, max="+", count=count)
-        return self._with_current_sources([(eid, json.loads(f["alert"])) for eid, f in entries])
+        return self.with_current_sources([(eid, json.loads(f["alert"])) for eid, f in entries])
+
+    def last_alert_id(self, sub_id: str) -> str | None:
+        entries = self.r.xrevrange(keys.alerts(sub_id), count=1)
+        return entries[0][0] if entries else None
 
     def wait_alerts(
         self, sub_id: str, after: str, block_ms: int, count: int = 100
@@ -154,9 +169,9 @@ class Store:
         """Block up to ``block_ms`` for alerts after stream id ``after`` ("$" for only new ones)."""
         reply = self.r.xread({keys.alerts(sub_id): after}, count=count, block=block_ms)
         entries = [(eid, json.loads(f["alert"])) for _, items in reply for eid, f in items]
-        return self._with_current_sources(entries)
+        return self.with_current_sources(entries)
 
-    def _with_current_sources(self, entries: list[tuple[str, dict]]) -> list[tuple[str, dict]]:
+    def with_current_sources(self, entries: list[tuple[str, dict]]) -> list[tuple[str, dict]]:
         if not entries:
             return entries
         story_ids = list(dict.fromkeys(alert["story"]["id"] for _, alert in entries))

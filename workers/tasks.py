@@ -11,8 +11,9 @@ import structlog
 
 from pipeline.config import load_topics
 from pipeline.core.classify import Classifier
+from pipeline.deliver import attempt_delivery, due_digests, plan_pushes
 from pipeline.process import process_batch
-from pipeline.queueing import PROCESS_ARTICLES_TASK
+from pipeline.queueing import DELIVER_TASK, DIGESTS_TASK, PROCESS_ARTICLES_TASK, send_delivery
 from pipeline.settings import get_settings
 from pipeline.store import Store
 from workers.celery_app import app
@@ -51,9 +52,9 @@ def process_articles(self: Any, source: str, articles: list[dict[str, Any]]) -> 
             stream_maxlen=settings.alert_stream_maxlen,
             dedupe_shards=settings.dedupe_shards,
         )
-    except (
-        redis.exceptions.ConnectionError
-    ) as exc:  # Redis briefly away: try again, nothing was half-done
+        for item in plan_pushes(_store(app.conf.broker_url), result.pushes, time.time()):
+            send_delivery(app, item)
+    except redis.exceptions.ConnectionError as exc:  # Redis away: every step is idempotent
         raise self.retry(exc=exc, countdown=2) from exc
     log.info(
         "batch_processed",
@@ -63,3 +64,23 @@ def process_articles(self: Any, source: str, articles: list[dict[str, Any]]) -> 
         alerts=result.alerts,
     )
     return {"articles": result.articles, "alerts": result.alerts}
+
+
+@app.task(name=DELIVER_TASK, bind=True, max_retries=None)
+def deliver(self: Any, item: dict[str, Any]) -> str:
+    """One push; transient failures come back through Celery's retry with a capped countdown
+    (always shorter than the visibility timeout), the last one goes to the dead-letter stream."""
+    outcome = attempt_delivery(
+        _store(app.conf.broker_url), item, get_settings(), attempt=self.request.retries + 1
+    )
+    if outcome.retry_in is not None:
+        raise self.retry(countdown=outcome.retry_in)
+    return outcome.outcome
+
+
+@app.task(name=DIGESTS_TASK)
+def send_digests() -> int:
+    items = due_digests(_store(app.conf.broker_url), get_settings(), time.time())
+    for item in items:
+        send_delivery(app, item)
+    return len(items)

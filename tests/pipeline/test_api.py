@@ -136,3 +136,76 @@ def test_open_creation_without_admin_token(store: Store, config_dir: Path) -> No
         assert resp.status == 201
 
     call(store, config_dir, scenario, admin_token=None)
+
+
+def test_update_subscription_put_and_patch(store: Store, config_dir: Path) -> None:
+    sub, token = store.create_subscription(SubscriptionSpec(topics=["demining"]), time.time())
+
+    async def scenario(client: TestClient) -> None:
+        url = f"/api/subscriptions/{sub.id}"
+        resp = await client.patch(
+            url, json={"min_score": 5, "keywords": "mine OR uxo"}, headers=auth(token)
+        )
+        assert resp.status == 200
+        changed = await resp.json()
+        assert changed["min_score"] == 5 and changed["topics"] == ["demining"]
+        resp = await client.put(
+            url,
+            json={
+                "topics": ["climate"],
+                "mode": "daily",
+                "digest_at": "07:30",
+                "timezone": "Asia/Baku",
+            },
+            headers=auth(token),
+        )
+        assert resp.status == 200 and (await resp.json())["mode"] == "daily"
+        for bad in (
+            {"timezone": "Mars/Olympus"},
+            {"digest_at": "25:00"},
+            {"keywords": "(mine"},
+            {"channels": [{"type": "fax"}]},
+            {"channels": [{"type": "webhook", "url": "http://127.0.0.1:9/x"}]},
+        ):
+            resp = await client.patch(url, json=bad, headers=auth(token))
+            assert resp.status == 422, bad
+            assert "error" in await resp.json()
+        assert store.subscription(sub.id).topics == ["climate"]
+
+    call(store, config_dir, scenario)
+
+
+def test_sse_stream_delivers_new_alerts_and_resumes(store: Store, config_dir: Path) -> None:
+    sub, token = store.create_subscription(SubscriptionSpec(topics=["demining"]), time.time())
+
+    def alert(n: int) -> tuple[str, str, dict]:
+        return (sub.id, f"st{n}", {"alert_id": f"a{n}", "story": {"id": f"st{n}", "sources": []}})
+
+    async def read_event(resp) -> tuple[str, dict]:
+        event_id, data = "", None
+        while data is None:
+            line = (await asyncio.wait_for(resp.content.readline(), 10)).decode().strip()
+            if line.startswith("id: "):
+                event_id = line[4:]
+            elif line.startswith("data: "):
+                data = json.loads(line[6:])
+        return event_id, data
+
+    async def scenario(client: TestClient) -> None:
+        url = f"/api/subscriptions/{sub.id}/stream"
+        resp = await client.get(url, headers=auth(token))
+        assert resp.status == 200 and resp.headers["Content-Type"] == "text/event-stream"
+        await asyncio.sleep(0.3)
+        await asyncio.to_thread(store.route, [alert(1)], 60, 100)
+        first_id, first = await read_event(resp)
+        assert first["alert_id"] == "a1"
+        resp.close()
+        await asyncio.to_thread(store.route, [alert(2), alert(3)], 60, 100)
+        # Reconnecting with Last-Event-ID resumes after the last alert seen.
+        resp = await client.get(url, headers={**auth(token), "Last-Event-ID": first_id})
+        assert [(await read_event(resp))[1]["alert_id"] for _ in range(2)] == ["a2", "a3"]
+        resp.close()
+        resp = await client.get(url, headers={**auth(token), "Last-Event-ID": "bogus"})
+        assert resp.status == 400
+
+    call(store, config_dir, scenario)

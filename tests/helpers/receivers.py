@@ -1,0 +1,132 @@
+"""Real receivers for push tests: a webhook server that verifies every signature and can fail on
+purpose, and an SMTP server (aiosmtpd) that keeps what it receives."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from email import message_from_bytes
+from email.message import Message
+
+from aiohttp import web
+from aiosmtpd.controller import Controller
+
+from pipeline.core.delivery import IDEMPOTENCY_HEADER, SIGNATURE_HEADER, verify_signature
+
+
+@dataclass
+class Received:
+    body: dict
+    key: str
+    signature_ok: bool
+    at: float
+
+
+@dataclass
+class Behaviour:
+    #: Answer this status to the first ``fail_times`` requests (0: never fail).
+    fail_times: int = 0
+    fail_status: int = 500
+    retry_after: str | None = None
+    #: Seconds to wait before answering (a slow receiver).
+    delay: float = 0.0
+
+
+@dataclass
+class WebhookReceiver:
+    secret: str = ""
+    behaviour: Behaviour = field(default_factory=Behaviour)
+    received: list[Received] = field(default_factory=list)
+    attempts: int = 0
+    port: int = 0
+
+    def __post_init__(self) -> None:
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._runner: web.AppRunner | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/hook"
+
+    def accepted_keys(self) -> list[str]:
+        with self._lock:
+            return [r.key for r in self.received]
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        raw = await request.read()
+        with self._lock:
+            self.attempts += 1
+            attempt = self.attempts
+        if self.behaviour.delay:
+            await asyncio.sleep(self.behaviour.delay)
+        if attempt <= self.behaviour.fail_times:
+            headers = (
+                {"Retry-After": self.behaviour.retry_after} if self.behaviour.retry_after else {}
+            )
+            return web.Response(status=self.behaviour.fail_status, headers=headers)
+        signature = request.headers.get(SIGNATURE_HEADER, "")
+        ok = verify_signature(self.secret, signature, raw) if self.secret else True
+        if not ok:
+            return web.Response(status=400, text="bad signature")
+        with self._lock:
+            self.received.append(
+                Received(
+                    json.loads(raw), request.headers.get(IDEMPOTENCY_HEADER, ""), ok, time.time()
+                )
+            )
+        return web.Response(status=200, text="ok")
+
+    async def _start(self) -> None:
+        app = web.Application()
+        app.router.add_post("/{tail:.*}", self._handle)
+        self._runner = web.AppRunner(app)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+
+    def start(self) -> WebhookReceiver:
+        self._thread.start()
+        asyncio.run_coroutine_threadsafe(self._start(), self._loop).result(10)
+        return self
+
+    def stop(self) -> None:
+        if self._runner is not None:
+            asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(10)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(5)
+
+
+class _Mailbox:
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+        self.messages.append(message_from_bytes(envelope.content))
+        return "250 Message accepted for delivery"
+
+
+class SmtpServer:
+    def __init__(self) -> None:
+        self.mailbox = _Mailbox()
+        with socket.socket() as probe:  # aiosmtpd needs a concrete port to check it is up
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.controller = Controller(self.mailbox, hostname="127.0.0.1", port=self.port)
+
+    @property
+    def messages(self) -> list[Message]:
+        return self.mailbox.messages
+
+    def start(self) -> SmtpServer:
+        self.controller.start()
+        return self
+
+    def stop(self) -> None:
+        self.controller.stop()
