@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run demo test test-fast test-integration lint bench clean
+.PHONY: install run demo test test-fast test-integration lint bench clean chromium
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,7 +20,14 @@ run: $(STAMP)            ## everything on one machine, polling config/feeds.yaml
 demo: $(STAMP)           ## the same, offline, on live demo feeds served on 127.0.0.1
 	$(BIN)/newsmon run --demo
 
-test: $(STAMP)           ## the whole suite: fast unit tests and the slow integration tests
+# The browser test drives Debian's Chromium with Playwright (no browser download).
+chromium:
+	@test -x /usr/bin/chromium || { \
+	  if [ "$$(id -u)" = 0 ]; then (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) \
+	    || echo "could not install chromium: the browser test will skip"; \
+	  else echo "chromium missing: the browser test will skip (apt-get install chromium)"; fi; }
+
+test: $(STAMP) chromium  ## the whole suite: fast unit tests and the slow integration tests
 	$(BIN)/python -m pytest -q
 
 test-fast: $(STAMP)

@@ -30,6 +30,10 @@ newsmon:sub:{id}:digest:{period}     string  3 days          digest period claim
 newsmon:sub:{id}:rate:{hour}         string  2 hours         instant pushes this hour
 newsmon:sub:{id}:overflow            list    none            alerts over the rate cap
 newsmon:redbeat:*                    (celery-redbeat)        beat schedule; :lock held by beat
+newsmon:metrics:counters             hash    none            telemetry counter series -> total
+newsmon:metrics:histograms           hash    none            histogram series, bucket -> count
+newsmon:metrics:history:{minute}     hash    2 hours         queue depth / oldest age, peak of
+                                                             the minute, per queue
 """
 
 from __future__ import annotations
@@ -168,3 +172,19 @@ def fingerprint_bucket(day: int, shard: int) -> str:
 def band_bucket(day: int, shard: int) -> str:
     """hash: LSH band key -> id of the latest story indexed under it."""
     return f"{PREFIX}bands:{day}:{shard}"
+
+
+# --- monitoring (issue 7)
+HISTORY_TTL = 2 * 3600
+
+
+def metric_counters() -> str:
+    return f"{PREFIX}metrics:counters"
+
+
+def metric_histograms() -> str:
+    return f"{PREFIX}metrics:histograms"
+
+
+def queue_history(minute: int) -> str:
+    return f"{PREFIX}metrics:history:{minute}"

@@ -23,6 +23,8 @@ class BatchResult:
     duplicates: int = 0
     classified: int = 0
     alerts: int = 0
+    #: Articles that produced at least one new alert.
+    articles_alerted: int = 0
     latencies: list[float] = field(default_factory=list)
     #: Alerts to push: new ones, and those of a redelivered batch (pushes are idempotent, so a
     #: push lost in a crash between routing and enqueueing is sent then).
@@ -80,6 +82,9 @@ def process_batch(
                     candidates.append((sub, redelivered))
     outcomes = store.route(routed, dedupe_window, stream_maxlen)
     result.alerts = sum(outcomes)
+    result.articles_alerted = len(
+        {alert["article"]["id"] for (_, _, alert), new in zip(routed, outcomes, strict=True) if new}
+    )
     result.pushes = [
         (sub, alert)
         for (sub, redelivered), (_, _, alert), new in zip(candidates, routed, outcomes, strict=True)

@@ -85,6 +85,14 @@ class Settings(BaseSettings):
     delivery_log_maxlen: int = Field(default=1000, ge=10)
 
 
+    # --- monitoring (issue 7)
+    #: Seconds between the API's samples of queue depth for the dashboard's one-hour chart.
+    metrics_sample_seconds: float = Field(default=10.0, gt=0)
+    #: Seconds between live updates the dashboard receives (server-sent events).
+    dashboard_refresh_seconds: float = Field(default=2.0, gt=0)
+    #: The dashboard, /api/stats and /metrics are open (read-only aggregate numbers); set false
+    #: to require the admin token for them too (Bearer header, or ?token= for the page).
+    ops_public: bool = True
 
 
 @lru_cache(maxsize=1)

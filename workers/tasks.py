@@ -9,6 +9,7 @@ from typing import Any
 import redis
 import structlog
 
+from pipeline import telemetry
 from pipeline.config import load_topics
 from pipeline.core.classify import Classifier
 from pipeline.deliver import attempt_delivery, due_digests, plan_pushes
@@ -42,6 +43,7 @@ def classifier() -> Classifier:
 @app.task(name=PROCESS_ARTICLES_TASK, bind=True, max_retries=5)
 def process_articles(self: Any, source: str, articles: list[dict[str, Any]]) -> dict[str, int]:
     settings = get_settings()
+    started = time.time()
     try:
         result = process_batch(
             _store(app.conf.broker_url),
@@ -56,6 +58,18 @@ def process_articles(self: Any, source: str, articles: list[dict[str, Any]]) -> 
             send_delivery(app, item)
     except redis.exceptions.ConnectionError as exc:  # Redis away: every step is idempotent
         raise self.retry(exc=exc, countdown=2) from exc
+    enqueued = self.request.get("enqueued_at") or (self.request.headers or {}).get("enqueued_at")
+    telemetry.record_batch(
+        _store(app.conf.broker_url).r,
+        processed=result.articles,
+        classified=result.classified,
+        duplicates=result.duplicates,
+        articles_alerted=result.articles_alerted,
+        alerts=result.alerts,
+        fetch_to_alert=result.latencies,
+        waited=started - float(enqueued) if enqueued else None,
+        took=time.time() - started,
+    )
     log.info(
         "batch_processed",
         source=source,
@@ -70,9 +84,9 @@ def process_articles(self: Any, source: str, articles: list[dict[str, Any]]) -> 
 def deliver(self: Any, item: dict[str, Any]) -> str:
     """One push; transient failures come back through Celery's retry with a capped countdown
     (always shorter than the visibility timeout), the last one goes to the dead-letter stream."""
-    outcome = attempt_delivery(
-        _store(app.conf.broker_url), item, get_settings(), attempt=self.request.retries + 1
-    )
+    store = _store(app.conf.broker_url)
+    outcome = attempt_delivery(store, item, get_settings(), attempt=self.request.retries + 1)
+    telemetry.record_delivery(store.r, item["channel"].rsplit("-", 1)[0], outcome.outcome)
     if outcome.retry_in is not None:
         raise self.retry(countdown=outcome.retry_in)
     return outcome.outcome

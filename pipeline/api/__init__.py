@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from pipeline.api import openapi, subscriptions
+from pipeline.api import openapi, ops, subscriptions
 from pipeline.api.base import CONFIG, SETTINGS, STORE, json_errors
 from pipeline.config import Config
 from pipeline.settings import Settings
@@ -18,4 +18,5 @@ def make_app(settings: Settings, config: Config, store: Store) -> web.Applicatio
     app[CONFIG] = config
     subscriptions.add_routes(app)
     openapi.add_routes(app)
+    ops.add_routes(app)
     return app
