@@ -30,7 +30,8 @@ from pipeline.core.models import Article  # noqa: E402
 from pipeline.core.parse import parse_feed  # noqa: E402
 from pipeline.core.urls import canonical_url  # noqa: E402
 from pipeline.embedded import start_valkey  # noqa: E402
-from pipeline.store import Store  # noqa: E402
+from pipeline.settings import Settings  # noqa: E402
+from pipeline.store import Store, connect  # noqa: E402
 
 PREFIXES = ["(MENAFN- Trend News Agency) ", "By Azernews ", "BAKU, Azerbaijan, March 4. "]
 
@@ -81,7 +82,10 @@ def main() -> None:
     shards = max(1, args.per_day // 50)
     window = args.days * 86400
     valkey = start_valkey(None, appendonly=False)
-    store = Store.from_url(f"redis://127.0.0.1:{valkey.port}/0")
+    store = Store(
+        connect(f"redis://127.0.0.1:{valkey.port}/0"),
+        Settings(dedupe_window=window, dedupe_shards=shards),
+    )
     try:
         base_memory = int(store.r.info("memory")["used_memory"])
         start_day = 20_000 * 86400.0
@@ -121,15 +125,15 @@ def main() -> None:
                 now = start_day + day * 86400 + 3600
                 started = time.process_time()
                 result = store.stories.assign(batch, now, window, shards)
-                cpu += time.process_time() - started
                 if args.lineage:
-                    store.add_story_sources(
+                    store.stories.add_sources(
                         [
                             (a.story_id, art.source, now)
                             for art, a in zip(batch, result, strict=True)
                         ],
-                        window,
+                        now,
                     )
+                cpu += time.process_time() - started
                 for article, assignment in zip(batch, result, strict=True):
                     counts[assignment.how] += 1
                     if assignment.how == "new":

@@ -13,7 +13,7 @@ newsmon:lease:feed:{id}              string  lease seconds   the poller holding 
 newsmon:ids:{day}:{shard}            hash    window + 1 day  identity digest -> article+story id
 newsmon:fp:{day}:{shard}             hash    window + 1 day  story id -> near-dup fingerprint
 newsmon:bands:{day}:{shard}          hash    window + 1 day  LSH band key -> latest story id
-newsmon:story:{id}:sources           zset    dedupe window   feed id -> first time it carried it
+newsmon:lineage:{day}:{shard}        hash    window + 1 day  story id -> "feed@time,feed@time…"
 newsmon:subscriptions                set     none            subscription ids
 newsmon:sub:{id}                     string  none            subscription JSON
 newsmon:sub-token:{sha256}           string  none            subscription id owning the token
@@ -63,10 +63,6 @@ def feed_seen(feed_id: str) -> str:
 
 def feed_lease(feed_id: str) -> str:
     return f"{PREFIX}lease:feed:{feed_id}"
-
-
-def story_sources(story_id: str) -> str:
-    return f"{PREFIX}story:{story_id}:sources"
 
 
 def subscriptions() -> str:
@@ -156,7 +152,12 @@ def overflow(sub_id: str) -> str:
 def bucket_prefixes() -> dict[str, str]:
     """Prefixes of the story index buckets; "{prefix}{day}:{shard}" is a bucket's key (the
     lookup script in ``pipeline.story_index`` builds bucket keys from these)."""
-    return {"ids": f"{PREFIX}ids:", "fp": f"{PREFIX}fp:", "bands": f"{PREFIX}bands:"}
+    return {
+        "ids": f"{PREFIX}ids:",
+        "fp": f"{PREFIX}fp:",
+        "bands": f"{PREFIX}bands:",
+        "lineage": f"{PREFIX}lineage:",
+    }
 
 
 def identity_bucket(day: int, shard: int) -> str:
@@ -167,6 +168,11 @@ def identity_bucket(day: int, shard: int) -> str:
 def fingerprint_bucket(day: int, shard: int) -> str:
     """hash: story id -> near-duplicate fingerprint JSON (of the story's first article)."""
     return f"{PREFIX}fp:{day}:{shard}"
+
+
+def lineage_bucket(day: int, shard: int) -> str:
+    """hash: story id -> "feed@unix,feed@unix…": every source that carried it, first first."""
+    return f"{PREFIX}lineage:{day}:{shard}"
 
 
 def band_bucket(day: int, shard: int) -> str:

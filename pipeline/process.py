@@ -39,7 +39,6 @@ def process_batch(
     now: float,
     dedupe_window: int,
     stream_maxlen: int,
-    dedupe_shards: int = 256,
 ) -> BatchResult:
     """Every article joins a story (new, or one it copies); each subscriber is alerted once per
     story. Copies are classified too: a fuller copy may match where a teaser did not, and the
@@ -49,13 +48,13 @@ def process_batch(
     if not articles:
         return result
 
-    assignments = store.stories.assign(articles, now, dedupe_window, dedupe_shards)
-    sources = store.add_story_sources(
+    assignments = store.stories.assign(articles, now)
+    sources = store.stories.add_sources(
         [
             (a.story_id, art.source, art.fetched_at or now)
             for art, a in zip(articles, assignments, strict=True)
         ],
-        dedupe_window,
+        now,
     )
     matched: list[tuple[Article, str, Classification, bool]] = []
     for article, assignment in zip(articles, assignments, strict=True):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -19,6 +20,7 @@ from pipeline.core.alerts import iso_utc
 from pipeline.core.subscriptions import Subscription, SubscriptionSpec
 from pipeline.delivery_store import DeliveryStore
 from pipeline.feed_store import FeedStore
+from pipeline.settings import Settings, get_settings
 from pipeline.story_index import StoryIndex
 
 # Claim the (subscription, story) pair and append the alert in one atomic step, so a batch that
@@ -46,11 +48,12 @@ def token_sha256(token: str) -> str:
 
 
 class Store:
-    def __init__(self, client: redis.Redis) -> None:
+    def __init__(self, client: redis.Redis, settings: Settings | None = None) -> None:
+        settings = settings or get_settings()
         self.r = client
         self._route = client.register_script(_ROUTE_SCRIPT)
         self.feeds = FeedStore(client)
-        self.stories = StoryIndex(client)
+        self.stories = StoryIndex(client, settings.dedupe_window, settings.dedupe_shards)
         self.deliveries = DeliveryStore(client)
 
     @classmethod
@@ -65,25 +68,8 @@ class Store:
 
     # --- stories -----------------------------------------------------------------------------
 
-    def add_story_sources(
-        self, entries: Sequence[tuple[str, str, float]], window: int
-    ) -> dict[str, list[str]]:
-        """Record (story id, source, time) and return each story's sources, first carrier first."""
-        pipe = self.r.pipeline(transaction=False)
-        for story_id, source, at in entries:
-            pipe.zadd(keys.story_sources(story_id), {source: at}, nx=True)
-            pipe.expire(keys.story_sources(story_id), window)
-        stories = list(dict.fromkeys(story_id for story_id, _, _ in entries))
-        for story_id in stories:
-            pipe.zrange(keys.story_sources(story_id), 0, -1)
-        out = pipe.execute()[2 * len(entries) :]
-        return dict(zip(stories, out, strict=True))
-
     def story_sources(self, story_ids: Sequence[str]) -> dict[str, list[str]]:
-        pipe = self.r.pipeline(transaction=False)
-        for story_id in story_ids:
-            pipe.zrange(keys.story_sources(story_id), 0, -1)
-        return dict(zip(story_ids, pipe.execute(), strict=True))
+        return self.stories.sources(story_ids, time.time())
 
     # --- subscriptions ------------------------------------------------------------------------
 

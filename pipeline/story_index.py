@@ -40,13 +40,42 @@ local prefix, newest, oldest, shards = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV
 local out = {}
 for i = 5, #ARGV do
   local field = ARGV[i]
-  local shard = tonumber(string.sub(field, 1, 8), 16) % shards
+  local shard = (tonumber(string.sub(field, 1, 8), 16) or 0) % shards
   local found = false
   for day = newest, oldest, -1 do
     local value = redis.call('HGET', prefix .. day .. ':' .. shard, field)
     if value then found = value; break end
   end
   out[#out + 1] = found
+end
+return out
+"""
+
+# Append a source to each story's lineage unless it is there: the story's entry lives in the
+# bucket of the day the story began (found newest day first), or starts in today's bucket.
+_LINEAGE_SCRIPT = """
+local prefix, newest, oldest, shards, ttl = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]),
+  tonumber(ARGV[4]), tonumber(ARGV[5])
+local out = {}
+for i = 6, #ARGV, 3 do
+  local story, source, at = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+  local shard = (tonumber(string.sub(story, 1, 8), 16) or 0) % shards
+  local key, value = nil, nil
+  for day = newest, oldest, -1 do
+    local candidate = prefix .. day .. ':' .. shard
+    value = redis.call('HGET', candidate, story)
+    if value then key = candidate; break end
+  end
+  if not value then
+    key = prefix .. newest .. ':' .. shard
+    value = source .. '@' .. at
+    redis.call('HSET', key, story, value)
+    redis.call('EXPIRE', key, ttl)
+  elseif not string.find(',' .. value, ',' .. source .. '@', 1, true) then
+    value = value .. ',' .. source .. '@' .. at
+    redis.call('HSET', key, story, value)
+  end
+  out[#out + 1] = value
 end
 return out
 """
@@ -78,11 +107,54 @@ def _shard(digest: str, shards: int) -> int:
     return int(digest[:8], 16) % shards
 
 
+def _sources(lineage: str | None) -> list[str]:
+    return [item.rsplit("@", 1)[0] for item in lineage.split(",")] if lineage else []
+
+
+def _window_days(now: float, window: int) -> list[int]:
+    today = int(now // DAY)
+    return list(range(today - math.ceil(window / DAY), today + 1))
+
+
 class StoryIndex:
-    def __init__(self, client: redis.Redis) -> None:
+    def __init__(self, client: redis.Redis, window: int, shards: int) -> None:
         self.r = client
+        #: The dedupe window in seconds and the shards per day: the index's layout parameters.
+        self.window = window
+        self.shards = shards
         self._lookup = client.register_script(_LOOKUP_SCRIPT)
+        self._lineage = client.register_script(_LINEAGE_SCRIPT)
         self._prefixes = keys.bucket_prefixes()
+
+    def add_sources(
+        self, entries: Sequence[tuple[str, str, float]], now: float
+    ) -> dict[str, list[str]]:
+        """Record (story id, feed id, time) in each story's lineage; returns every story's
+        sources, first carrier first."""
+        if not entries:
+            return {}
+        days = _window_days(now, self.window)
+        args: list[object] = [
+            self._prefixes["lineage"],
+            max(days),
+            min(days),
+            self.shards,
+            self.window + DAY,
+        ]
+        for story_id, source, at in entries:
+            args += [story_id, source, int(at)]
+        values = self._lineage(args=args)
+        return {
+            story_id: _sources(value)
+            for (story_id, _, _), value in zip(entries, values, strict=True)
+        }
+
+    def sources(self, story_ids: Sequence[str], now: float) -> dict[str, list[str]]:
+        days = _window_days(now, self.window)
+        values = self.lookup("lineage", list(story_ids), days, self.shards)
+        return {
+            story_id: _sources(value) for story_id, value in zip(story_ids, values, strict=True)
+        }
 
     def lookup(
         self, kind: str, fields: Sequence[str], days: Sequence[int], shards: int
@@ -94,10 +166,16 @@ class StoryIndex:
         return [value or None for value in self._lookup(args=args)]
 
     def assign(
-        self, articles: Sequence[Article], now: float, window: int, shards: int
+        self,
+        articles: Sequence[Article],
+        now: float,
+        window: int | None = None,
+        shards: int | None = None,
     ) -> list[Assignment]:
+        window = self.window if window is None else window
+        shards = self.shards if shards is None else shards
         today = int(now // DAY)
-        days = list(range(today - math.ceil(window / DAY), today + 1))
+        days = _window_days(now, window)
         digests = [
             short_hash(exact_keys(a.source, a.canonical_url, a.guid, a.content_hash)[0], size=8)
             for a in articles

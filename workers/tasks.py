@@ -52,7 +52,6 @@ def process_articles(self: Any, source: str, articles: list[dict[str, Any]]) -> 
             now=time.time(),
             dedupe_window=settings.dedupe_window,
             stream_maxlen=settings.alert_stream_maxlen,
-            dedupe_shards=settings.dedupe_shards,
         )
         for item in plan_pushes(_store(app.conf.broker_url), result.pushes, time.time()):
             send_delivery(app, item)
