@@ -149,6 +149,18 @@ class StoryIndex:
             for (story_id, _, _), value in zip(entries, values, strict=True)
         }
 
+    def lineage(self, story_id: str, now: float) -> list[dict[str, object]]:
+        """Every source that carried the story, in order, with the time it did (unix seconds)."""
+        days = _window_days(now, self.window)
+        [value] = self.lookup("lineage", [story_id], days, self.shards)
+        if not value:
+            return []
+        out: list[dict[str, object]] = []
+        for item in value.split(","):
+            source, _, at = item.rpartition("@")
+            out.append({"source": source, "at": int(at)})
+        return out
+
     def sources(self, story_ids: Sequence[str], now: float) -> dict[str, list[str]]:
         days = _window_days(now, self.window)
         values = self.lookup("lineage", list(story_ids), days, self.shards)

@@ -107,6 +107,21 @@ def document() -> dict[str, Any]:
                     "responses": {"200": ok, **_errors(400, 401, 403, 404)},
                 },
             },
+            "/api/stories/{story_id}": {
+                "parameters": [
+                    {
+                        "name": "story_id",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string", "pattern": "^[0-9a-f]{16}$"},
+                    }
+                ],
+                "get": {
+                    "security": _AUTH,
+                    "description": "A story's lineage.",
+                    "responses": {"200": ok, **_errors(400, 401, 404)},
+                },
+            },
             "/api/subscriptions/{sub_id}/stream": {
                 "parameters": [_SUB_ID],
                 "get": {

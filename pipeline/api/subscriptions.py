@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from pipeline import keys
 from pipeline.api.base import CONFIG, SETTINGS, STORE, bearer, error, is_admin
+from pipeline.core.alerts import iso_utc
 from pipeline.core.subscriptions import Subscription, SubscriptionSpec
 from pipeline.subscribing import create, problems, update
 
@@ -202,6 +203,33 @@ async def delivery_log(request: web.Request) -> web.Response:
     return web.json_response({"deliveries": rows})
 
 
+async def story(request: web.Request) -> web.Response:
+    """A story's lineage: every feed that carried it, first carrier first, with times. Open to
+    the admin and to any subscription's token (story ids are not secrets, tokens are)."""
+    store = request.app[STORE]
+    token = bearer(request)
+    if not token:
+        raise error(web.HTTPUnauthorized, "missing bearer token")
+    if (
+        not is_admin(request)
+        and await asyncio.to_thread(store.subscription_for_token, token) is None
+    ):
+        raise error(web.HTTPUnauthorized, "unknown token")
+    story_id = request.match_info["story_id"]
+    if not re.fullmatch(r"[0-9a-f]{16}", story_id):
+        raise error(web.HTTPBadRequest, "a story id is 16 hexadecimal characters")
+    lineage = await asyncio.to_thread(store.stories.lineage, story_id, time.time())
+    if not lineage:
+        raise error(web.HTTPNotFound, f"no story {story_id!r} in the dedupe window")
+    return web.json_response(
+        {
+            "id": story_id,
+            "sources": [entry["source"] for entry in lineage],
+            "lineage": [{"source": e["source"], "at": iso_utc(float(e["at"]))} for e in lineage],
+        }
+    )
+
+
 async def _open_async_redis(app: web.Application) -> Any:
     sync = app[STORE].r.connection_pool.connection_kwargs
     common = {k: sync[k] for k in ("db", "username", "password") if sync.get(k) is not None}
@@ -227,3 +255,4 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/api/subscriptions/{sub_id}/alerts", list_alerts)
     app.router.add_get("/api/subscriptions/{sub_id}/stream", stream_alerts)
     app.router.add_get("/api/subscriptions/{sub_id}/deliveries", delivery_log)
+    app.router.add_get("/api/stories/{story_id}", story)

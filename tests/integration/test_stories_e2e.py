@@ -137,3 +137,6 @@ def test_seed_story_from_trend_and_menafn_reaches_each_subscriber_once(
         assert alerts[0]["article"]["source"] == "trend-en"
         assert alerts[0]["story"]["sources"] == ["trend-en", "menafn-en"]
     assert store.r.llen(keys.ARTICLES_QUEUE) == 0
+    lineage = store.stories.lineage(alerts[0]["story"]["id"], time.time())
+    assert [e["source"] for e in lineage] == ["trend-en", "menafn-en"]
+    assert lineage[0]["at"] <= lineage[1]["at"]

@@ -209,3 +209,24 @@ def test_sse_stream_delivers_new_alerts_and_resumes(store: Store, config_dir: Pa
         assert resp.status == 400
 
     call(store, config_dir, scenario)
+
+
+def test_story_lineage_endpoint(store: Store, config_dir: Path) -> None:
+    sub, token = store.create_subscription(SubscriptionSpec(topics=["demining"]), time.time())
+    story_id = "0123456789abcdef"
+    store.stories.add_sources(
+        [(story_id, "trend-en", 1_704_960_000), (story_id, "menafn-en", 1_704_963_600)], time.time()
+    )
+
+    async def scenario(client: TestClient) -> None:
+        resp = await client.get(f"/api/stories/{story_id}", headers=auth(token))
+        assert resp.status == 200
+        body = await resp.json()
+        assert body["sources"] == ["trend-en", "menafn-en"]
+        assert body["lineage"][1] == {"source": "menafn-en", "at": "2024-01-11T09:00:00Z"}
+        assert (await client.get(f"/api/stories/{story_id}")).status == 401
+        assert (await client.get("/api/stories/xyz", headers=auth(token))).status == 400
+        resp = await client.get("/api/stories/ffffffffffffffff", headers=auth(token))
+        assert resp.status == 404
+
+    call(store, config_dir, scenario)
