@@ -25,10 +25,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from pipeline.core.identity import article_id, content_hash  # noqa: E402
+from pipeline.core.identity import new_article  # noqa: E402
 from pipeline.core.models import Article  # noqa: E402
 from pipeline.core.parse import parse_feed  # noqa: E402
-from pipeline.core.urls import canonical_url  # noqa: E402
 from pipeline.embedded import start_valkey  # noqa: E402
 from pipeline.settings import Settings  # noqa: E402
 from pipeline.store import Store, connect  # noqa: E402
@@ -49,21 +48,7 @@ def real_texts() -> list[tuple[str, str]]:
 
 
 def make(source: str, url: str, title: str, summary: str, now: float) -> Article:
-    canonical = canonical_url(url)
-    chash = content_hash(title, summary)
-    return Article(
-        article_id(source, canonical, url, chash),
-        source,
-        url,
-        canonical,
-        url,
-        title,
-        summary,
-        "en",
-        "",
-        now,
-        chash,
-    )
+    return new_article(source, url, title, summary, guid=url, language="en", fetched_at=now)
 
 
 def main() -> None:

@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import hashlib
 
+from pipeline.core.models import Article
 from pipeline.core.text import fold, normalise_space
+from pipeline.core.urls import canonical_url
 
 
 def short_hash(*parts: str, size: int = 16) -> str:
@@ -47,3 +49,32 @@ def exact_keys(source: str, canonical: str, guid: str, chash: str) -> list[str]:
         keys.append("guid:" + short_hash(source, guid))
     keys.append("content:" + chash)
     return keys
+
+
+def new_article(
+    source: str,
+    url: str,
+    title: str,
+    summary: str,
+    *,
+    guid: str = "",
+    language: str = "",
+    published: str = "",
+    fetched_at: float = 0.0,
+) -> Article:
+    """An Article with its identities filled in from its link, GUID and text."""
+    canonical = canonical_url(url) if url else ""
+    chash = content_hash(title, summary)
+    return Article(
+        id=article_id(source, canonical, guid, chash),
+        source=source,
+        url=url,
+        canonical_url=canonical,
+        guid=guid,
+        title=title,
+        summary=summary,
+        language=language,
+        published=published,
+        fetched_at=fetched_at,
+        content_hash=chash,
+    )

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
-import threading
 from dataclasses import dataclass, field
 from email.utils import formatdate
 from xml.sax.saxutils import escape
 
 from aiohttp import web
+
+from tests.helpers.threaded import ThreadedServer
 
 
 @dataclass
@@ -43,15 +43,12 @@ def rss(items: list[dict[str, str]], language: str = "en", title: str = "Test fe
     return "".join(parts).encode("utf-8")
 
 
-class FeedServer:
-    """Runs an aiohttp app in a thread of its own; ``url(path)`` gives a route's address."""
+class FeedServer(ThreadedServer):
+    """Serves the feeds in ``routes``; ``url(path)`` gives a route's address."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.routes: dict[str, Route] = {}
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
-        self._runner: web.AppRunner | None = None
-        self.port = 0
 
     def set(self, path: str, route: Route) -> Route:
         self.routes[path] = route
@@ -75,22 +72,7 @@ class FeedServer:
         headers.setdefault("Content-Type", route.content_type)
         return web.Response(status=route.status, body=route.body, headers=headers)
 
-    async def _start(self) -> None:
+    def app(self) -> web.Application:
         app = web.Application()
         app.router.add_route("GET", "/{tail:.*}", self._handle)
-        self._runner = web.AppRunner(app)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-
-    def start(self) -> FeedServer:
-        self._thread.start()
-        asyncio.run_coroutine_threadsafe(self._start(), self._loop).result(10)
-        return self
-
-    def stop(self) -> None:
-        if self._runner is not None:
-            asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(10)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(5)
+        return app

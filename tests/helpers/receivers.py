@@ -8,7 +8,7 @@ import json
 import socket
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from email import message_from_bytes
 from email.message import Message
 
@@ -16,6 +16,7 @@ from aiohttp import web
 from aiosmtpd.controller import Controller
 
 from pipeline.core.delivery import IDEMPOTENCY_HEADER, SIGNATURE_HEADER, verify_signature
+from tests.helpers.threaded import ThreadedServer
 
 
 @dataclass
@@ -36,18 +37,15 @@ class Behaviour:
     delay: float = 0.0
 
 
-@dataclass
-class WebhookReceiver:
-    secret: str = ""
-    behaviour: Behaviour = field(default_factory=Behaviour)
-    received: list[Received] = field(default_factory=list)
-    attempts: int = 0
-    port: int = 0
+class WebhookReceiver(ThreadedServer):
+    """Takes POSTs on any path; answers as ``behaviour`` says; keeps what it accepted."""
 
-    def __post_init__(self) -> None:
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
-        self._runner: web.AppRunner | None = None
+    def __init__(self, secret: str = "") -> None:
+        super().__init__()
+        self.secret = secret
+        self.behaviour = Behaviour()
+        self.received: list[Received] = []
+        self.attempts = 0
         self._lock = threading.Lock()
 
     @property
@@ -82,25 +80,10 @@ class WebhookReceiver:
             )
         return web.Response(status=200, text="ok")
 
-    async def _start(self) -> None:
+    def app(self) -> web.Application:
         app = web.Application()
         app.router.add_post("/{tail:.*}", self._handle)
-        self._runner = web.AppRunner(app)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-
-    def start(self) -> WebhookReceiver:
-        self._thread.start()
-        asyncio.run_coroutine_threadsafe(self._start(), self._loop).result(10)
-        return self
-
-    def stop(self) -> None:
-        if self._runner is not None:
-            asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(10)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(5)
+        return app
 
 
 class _Mailbox:

@@ -13,8 +13,7 @@ from pathlib import Path
 import pytest
 
 from pipeline import keys
-from pipeline.core.identity import article_id, content_hash
-from pipeline.core.models import Article
+from pipeline.core.identity import new_article
 from pipeline.core.subscriptions import SubscriptionSpec
 from pipeline.queueing import client_app, send_articles
 from pipeline.settings import Settings
@@ -41,19 +40,8 @@ def story(n: int) -> dict:
         f"field {n} on day {n}, the agency said."
     )
     url = f"https://agency.test/story/{n}"
-    chash = content_hash(title, summary)
-    return Article(
-        article_id("agency", url, url, chash),
-        "agency",
-        url,
-        url,
-        url,
-        title,
-        summary,
-        "en",
-        "",
-        time.time(),
-        chash,
+    return new_article(
+        "agency", url, title, summary, guid=url, language="en", fetched_at=time.time()
     ).to_dict()
 
 

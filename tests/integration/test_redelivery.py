@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 
 from pipeline import keys
-from pipeline.core.identity import article_id, content_hash
-from pipeline.core.models import Article
+from pipeline.core.identity import new_article
 from pipeline.core.subscriptions import SubscriptionSpec
 from pipeline.queueing import client_app, send_articles
 from pipeline.settings import Settings
@@ -29,22 +28,10 @@ def demining_batch(start: int, count: int) -> list[dict]:
             f"ordnance items during clearance work in week {n}."
         )
         url = f"http://agency.test/news/{n}"
-        chash = content_hash(title, summary)
-        batch.append(
-            Article(
-                article_id("agency", url, url, chash),
-                "agency",
-                url,
-                url,
-                url,
-                title,
-                summary,
-                "en",
-                "",
-                time.time(),
-                chash,
-            ).to_dict()
+        article = new_article(
+            "agency", url, title, summary, guid=url, language="en", fetched_at=time.time()
         )
+        batch.append(article.to_dict())
     return batch
 
 

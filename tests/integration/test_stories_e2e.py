@@ -10,9 +10,7 @@ from pathlib import Path
 import pytest
 
 from pipeline import keys
-from pipeline.core.identity import article_id, content_hash
-from pipeline.core.models import Article
-from pipeline.core.urls import canonical_url
+from pipeline.core.identity import new_article
 from pipeline.queueing import client_app, send_articles
 from pipeline.settings import Settings
 from pipeline.store import Store
@@ -66,20 +64,8 @@ def copy_of_story(feed: int, n: int, rng: random.Random) -> dict:
         summary = summary[: rng.randint(160, 260)] + " …"
     title = rng.choice(TITLES)
     url = f"https://outlet{feed}.test/news/{n}?utm_source=rss"
-    canonical = canonical_url(url)
-    chash = content_hash(title, summary)
-    return Article(
-        article_id(f"feed{feed}", canonical, url, chash),
-        f"feed{feed}",
-        url,
-        canonical,
-        url,
-        title,
-        summary,
-        "en",
-        "",
-        time.time(),
-        chash,
+    return new_article(
+        f"feed{feed}", url, title, summary, guid=url, language="en", fetched_at=time.time()
     ).to_dict()
 
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import time
 
-from pipeline.core.identity import article_id, content_hash
+from pipeline.core.identity import new_article
 from pipeline.core.models import Article
-from pipeline.core.urls import canonical_url
 from pipeline.store import Store
 
 # Team-written texts.
@@ -19,21 +18,7 @@ WEEK = 86400 * 7
 
 
 def article(source: str, url: str, title: str, summary: str) -> Article:
-    canonical = canonical_url(url)
-    chash = content_hash(title, summary)
-    return Article(
-        article_id(source, canonical, url, chash),
-        source,
-        url,
-        canonical,
-        url,
-        title,
-        summary,
-        "en",
-        "",
-        time.time(),
-        chash,
-    )
+    return new_article(source, url, title, summary, guid=url, language="en", fetched_at=time.time())
 
 
 def assign(store: Store, *articles: Article) -> list:
