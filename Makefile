@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run demo test test-fast test-integration lint bench clean chromium
+.PHONY: install run demo test test-fast test-integration lint bench bench-poll clean chromium
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -42,6 +42,9 @@ lint: $(STAMP)
 
 bench: $(STAMP)          ## end-to-end benchmark: poller -> broker -> worker -> alerts
 	$(BIN)/python benchmarks/e2e.py
+
+bench-poll: $(STAMP)     ## poller benchmark: 10,000 feeds on 2,000 hostnames, first and steady cycle
+	$(BIN)/python benchmarks/poll_farm.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -483,7 +483,8 @@ def eval_dedupe(
 
 @app.command()
 def feeds(as_json: JsonOpt = False) -> None:
-    """Per feed: url, last status, last and next poll, failures, last error, new articles."""
+    """Per feed: status and reason, interval, last and next poll, last new entry, failures,
+    new articles, flags (moved, unhealthy, quiet, disabled) and the last error."""
     from pipeline.feeds_report import feed_rows
 
     rows = feed_rows(config(), store())
@@ -494,16 +495,39 @@ def feeds(as_json: JsonOpt = False) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table("feed", "status", "last poll", "next poll", "fail", "new", "error")
+    table = Table(
+        "feed",
+        "status",
+        "reason",
+        "interval",
+        "last poll",
+        "next poll",
+        "last new entry",
+        "fail",
+        "new",
+        "flags",
+        "error",
+    )
     for row in rows:
+        flags = [name for name in ("disabled", "unhealthy", "quiet") if row.get(name)]
+        if row.get("moved_from"):
+            flags.append("moved")
+        error = row["last_error"][:60]
+        if row.get("feed_link"):
+            error = f"{error} (feed: {row['feed_link']})".strip()
+        interval = row.get("interval")
         table.add_row(
             row["id"],
             row["status"],
+            row.get("reason") or "",
+            f"{interval:.0f}s" if interval else "-",
             row["last_poll"] or "-",
             row["next_poll"] or "-",
+            row.get("last_new_entry") or "-",
             str(row["failures"]),
             str(row["new_articles"]),
-            row["last_error"][:60],
+            ",".join(flags),
+            error,
         )
     Console().print(table)
 

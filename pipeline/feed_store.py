@@ -9,44 +9,91 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import redis
+import redis.asyncio
 
 from pipeline import keys
+
+# Claim due feeds atomically: each claimed feed's due time moves to the end of its lease, so no
+# other poller sees it as due while it is polled, and if this poller dies the feed falls due
+# again when the lease runs out and another poller takes it.
+_CLAIM = """
+local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
+local until_ = tonumber(ARGV[1]) + tonumber(ARGV[3])
+for _, id in ipairs(ids) do
+  redis.call('ZADD', KEYS[1], until_, id)
+  redis.call('SET', ARGV[5] .. id, ARGV[4], 'EX', tonumber(ARGV[3]))
+end
+return ids
+"""
+
+#: State fields cleared when the operator changes a feed's URL in feeds.yaml.
+_URL_BOUND_FIELDS = (
+    "etag",
+    "last_modified",
+    "body_hash",
+    "moved_from",
+    "moved_to",
+    "moved_at",
+    "gone_at",
+    "failures",
+)
 
 
 class FeedStore:
     def __init__(self, client: redis.Redis) -> None:
         self.r = client
+        self._claim = client.register_script(_CLAIM)
 
     def sync_feeds(self, feeds: Iterable[tuple[str, str, str]], now: float) -> None:
-        """Schedule configured feeds (id, name, url): new ones due now; drop removed ones."""
+        """Schedule configured feeds (id, name, url): new ones due now; drop removed ones.
+
+        A feed whose URL the operator changed starts afresh at the new URL (this is also how a
+        feed disabled by a 410 is brought back); a URL that moved by a permanent redirect stays
+        moved while feeds.yaml still names the old one.
+        """
         feeds = list(feeds)
         wanted = {feed_id for feed_id, _, _ in feeds}
         scheduled = set(self.r.zrange(keys.feeds_due(), 0, -1))
+        read = self.r.pipeline(transaction=False)
+        for feed_id, _, _ in feeds:
+            read.hget(keys.feed_state(feed_id), "config_url")
+        previous = read.execute()
         pipe = self.r.pipeline(transaction=False)
-        for feed_id, name, url in feeds:
-            pipe.zadd(keys.feeds_due(), {feed_id: now}, nx=True)
-            pipe.hset(keys.feed_state(feed_id), mapping={"name": name, "config_url": url})
-            pipe.hsetnx(keys.feed_state(feed_id), "url", url)
+        for (feed_id, name, url), old_url in zip(feeds, previous, strict=True):
+            state_key = keys.feed_state(feed_id)
+            if old_url is not None and old_url != url:
+                pipe.hdel(state_key, *_URL_BOUND_FIELDS)
+                pipe.hset(state_key, "url", url)
+                pipe.zadd(keys.feeds_due(), {feed_id: now})
+            else:
+                pipe.zadd(keys.feeds_due(), {feed_id: now}, nx=True)
+            pipe.hset(state_key, mapping={"name": name, "config_url": url})
+            pipe.hsetnx(state_key, "url", url)
         for feed_id in scheduled - wanted:
             pipe.zrem(keys.feeds_due(), feed_id)
         pipe.execute()
 
     def claim_due_feeds(self, owner: str, now: float, limit: int, lease_seconds: int) -> list[str]:
         """Feeds due by ``now`` that this poller now holds a lease on (at most ``limit``)."""
-        due = self.r.zrangebyscore(keys.feeds_due(), "-inf", now, start=0, num=limit * 4)
-        if not due:
+        if limit <= 0:
             return []
-        pipe = self.r.pipeline(transaction=False)
-        for feed_id in due:
-            pipe.set(keys.feed_lease(feed_id), owner, nx=True, ex=lease_seconds)
-        return [feed_id for feed_id, ok in zip(due, pipe.execute(), strict=True) if ok][:limit]
+        return list(
+            self._claim(
+                keys=[keys.feeds_due()],
+                args=[now, limit, lease_seconds, owner, keys.feed_lease_prefix()],
+            )
+        )
 
     def release_feed(self, feed_id: str, next_due: float, state: dict[str, Any]) -> None:
         pipe = self.r.pipeline(transaction=True)
         pipe.zadd(keys.feeds_due(), {feed_id: next_due}, xx=True)
-        pipe.hset(keys.feed_state(feed_id), mapping={k: str(v) for k, v in state.items()})
+        if state:
+            pipe.hset(keys.feed_state(feed_id), mapping={k: str(v) for k, v in state.items()})
         pipe.delete(keys.feed_lease(feed_id))
         pipe.execute()
+
+    def lease_owner(self, feed_id: str) -> str | None:
+        return self.r.get(keys.feed_lease(feed_id))
 
     def feed_state(self, feed_id: str) -> dict[str, str]:
         return self.r.hgetall(keys.feed_state(feed_id))
@@ -78,3 +125,42 @@ class FeedStore:
         pipe.zadd(keys.feed_seen(feed_id), {i: now for i in identities}, nx=True)
         pipe.zremrangebyrank(keys.feed_seen(feed_id), 0, -keep - 1)
         pipe.execute()
+
+
+class AsyncFeedOps:
+    """The poller's per-feed hot path on an asyncio Redis client: claim, read state, release.
+
+    Same keys and semantics as ``FeedStore``; no thread hand-off per call.
+    """
+
+    def __init__(self, client: redis.asyncio.Redis) -> None:
+        self.r = client
+        self._claim = client.register_script(_CLAIM)
+
+    async def claim_due_feeds(
+        self, owner: str, now: float, limit: int, lease_seconds: int
+    ) -> list[str]:
+        if limit <= 0:
+            return []
+        ids = await self._claim(
+            keys=[keys.feeds_due()],
+            args=[now, limit, lease_seconds, owner, keys.feed_lease_prefix()],
+        )
+        return [i.decode() if isinstance(i, bytes) else i for i in ids]
+
+    async def feed_state(self, feed_id: str) -> dict[str, str]:
+        return await self.r.hgetall(keys.feed_state(feed_id))
+
+    async def feed_states(self, feed_ids: list[str]) -> list[dict[str, str]]:
+        pipe = self.r.pipeline(transaction=False)
+        for feed_id in feed_ids:
+            pipe.hgetall(keys.feed_state(feed_id))
+        return list(await pipe.execute())
+
+    async def release_feed(self, feed_id: str, next_due: float, state: dict[str, Any]) -> None:
+        pipe = self.r.pipeline(transaction=True)
+        pipe.zadd(keys.feeds_due(), {feed_id: next_due}, xx=True)
+        if state:
+            pipe.hset(keys.feed_state(feed_id), mapping={k: str(v) for k, v in state.items()})
+        pipe.delete(keys.feed_lease(feed_id))
+        await pipe.execute()

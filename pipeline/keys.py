@@ -34,6 +34,8 @@ newsmon:metrics:counters             hash    none            telemetry counter s
 newsmon:metrics:histograms           hash    none            histogram series, bucket -> count
 newsmon:metrics:history:{minute}     hash    2 hours         queue depth / oldest age, peak of
                                                              the minute, per queue
+newsmon:host:{host}:in-flight        zset    ~lease seconds  request token -> expiry (politeness)
+newsmon:host:{host}:last-start       string  spacing + 1 s   unix time of the last request start
 """
 
 from __future__ import annotations
@@ -141,6 +143,22 @@ def rate(sub_id: str, hour: int) -> str:
 def overflow(sub_id: str) -> str:
     """list: alerts over the rate cap, waiting for the next hourly digest."""
     return f"{PREFIX}sub:{sub_id}:overflow"
+
+
+# --- polling (issue 3)
+
+
+def feed_lease_prefix() -> str:
+    """``feed_lease(id)`` is this prefix plus the id (the claim script builds lease keys)."""
+    return feed_lease("")
+
+
+def host_in_flight(host: str) -> str:
+    return f"{PREFIX}host:{host}:in-flight"
+
+
+def host_last_start(host: str) -> str:
+    return f"{PREFIX}host:{host}:last-start"
 
 
 # --- story index (issue 5): day-bucketed, sharded hashes -----------------------------------------

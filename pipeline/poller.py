@@ -1,14 +1,19 @@
 """The poller: fetch due feeds politely, parse them off the event loop, enqueue new articles.
 
 One aiohttp ClientSession per poller; conditional GET with the ETag / Last-Modified kept in
-Redis; feedparser in a process pool; one Celery task per feed poll with the batch of new entries.
-Several pollers can run: each claims due feeds with a lease in Redis.
+Redis, guarded by a hash of the last body and an unconditional fetch every Nth poll; feedparser in
+a process pool; one Celery task per feed poll with the batch of new entries. Several pollers can
+run: each claims due feeds atomically with a lease, and per-host politeness is enforced through
+Redis across all of them (``pipeline.politeness``). Every poll ends in one of the fixed statuses
+of ``pipeline.core.outcomes``; the schedule arithmetic is ``pipeline.core.schedule``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
+import math
 import os
 import random
 import socket
@@ -21,37 +26,86 @@ import aiohttp
 import structlog
 from celery import Celery
 
-from pipeline import __version__
+from pipeline import __version__, telemetry
 from pipeline.config import Config
+from pipeline.core import outcomes as oc
 from pipeline.core.feeds import FeedSpec
 from pipeline.core.parse import ParsedFeed, parse_feed
-from pipeline.core.schedule import next_poll, parse_retry_after
+from pipeline.core.schedule import (
+    Bounds,
+    base_interval,
+    bounds_for,
+    cache_max_age,
+    next_poll,
+    observed_rate,
+    parse_retry_after,
+    rate_from_dates,
+    sy_interval,
+    ttl_interval,
+)
+from pipeline.core.urls import host_of
+from pipeline.feed_store import AsyncFeedOps
+from pipeline.fetch import (
+    FetchError,
+    FetchResult,
+    Limits,
+    StaticResolver,
+    accept_encoding,
+    fetch,
+    parse_resolve_table,
+)
+from pipeline.politeness import HostGate, async_twin
 from pipeline.queueing import send_articles
 from pipeline.settings import Settings
 from pipeline.store import Store
 
 log = structlog.get_logger("newsmon.poller")
 
+#: Publication times kept per feed to learn its rate (newest first).
+RECENT_TIMES_KEPT = 50
+#: A feed answering 410 is not polled again until its URL changes in feeds.yaml.
+GONE_PARK_SECONDS = 365 * 24 * 3600.0
+#: Seconds between looks at the `articles` queue for backpressure.
+BACKPRESSURE_CHECK_SECONDS = 5.0
 
-class BodyTooLarge(Exception):
-    pass
+_SOFT_REASONS = frozenset({"dns", "connect", "tls", "timeout", "reset", "empty", "internal"})
 
 
 @dataclass(slots=True)
 class PollOutcome:
     feed_id: str
-    #: ok | not_modified | soft_error | hard_error | gone | rate_limited
+    #: one of pipeline.core.outcomes.STATUSES
     status: str
     reason: str = ""
     http_status: int = 0
     new_articles: int = 0
     error: str = ""
     retry_after: float | None = None
-    headers: dict[str, str] = field(default_factory=dict)
+    #: State fields to store with the outcome (validators, hints, moves, offered feed link).
+    state: dict[str, Any] = field(default_factory=dict)
+    #: Publication times seen in the document (for the rate), when it was parsed.
+    published_times: list[float] | None = None
+    conditional: bool = False
 
 
 def user_agent(settings: Settings) -> str:
     return f"newsmon/{__version__} (+{settings.user_agent_contact})"
+
+
+def _float(value: str | None) -> float | None:
+    try:
+        return float(value) if value not in (None, "") else None
+    except ValueError:
+        return None
+
+
+def _error_status(reason: str) -> str:
+    return oc.SOFT_ERROR if reason in _SOFT_REASONS else oc.HARD_ERROR
+
+
+def _looks_like_html(body: bytes, content_type: str) -> bool:
+    head = body[:2048].lstrip().lower()
+    return "html" in content_type.lower() or head.startswith((b"<!doctype html", b"<html"))
 
 
 class Poller:
@@ -61,18 +115,44 @@ class Poller:
         self.store = store
         self.celery = celery
         self.owner = f"{socket.gethostname()}:{os.getpid()}"
+        self.limits = Limits(
+            total_timeout=settings.fetch_timeout,
+            connect_timeout=settings.connect_timeout,
+            read_timeout=settings.read_timeout,
+            max_compressed=settings.max_compressed_bytes,
+            max_body=settings.max_body_bytes,
+            max_redirects=settings.max_redirects,
+        )
+        self._aredis = async_twin(store.r)
+        self.ops = AsyncFeedOps(self._aredis)
+        self.gate = HostGate(
+            self._aredis,
+            max_in_flight=settings.host_max_in_flight,
+            min_spacing=settings.host_min_spacing,
+            hold_seconds=settings.fetch_timeout + 5,
+            max_wait=settings.host_max_wait,
+        )
+        self.agency_bounds = Bounds(settings.agency_min_interval, settings.agency_max_interval)
+        self.other_bounds = Bounds(settings.feed_min_interval, settings.feed_max_interval)
+        self.backpressured = False
+        self._feeds = {f.id: f for f in config.feeds}
+        self._claimed_states: dict[str, dict[str, str]] = {}
         self._pool: ProcessPoolExecutor | None = None
         self._session: aiohttp.ClientSession | None = None
 
     async def __aenter__(self) -> Poller:
         self._pool = ProcessPoolExecutor(max_workers=self.settings.parse_processes)
-        timeout = aiohttp.ClientTimeout(
-            total=self.settings.fetch_timeout, sock_connect=self.settings.connect_timeout
-        )
+        table = parse_resolve_table(self.settings.poll_resolve)
+        resolver = StaticResolver(table) if table else None
         self._session = aiohttp.ClientSession(
-            timeout=timeout,
-            headers={"User-Agent": user_agent(self.settings)},
-            connector=aiohttp.TCPConnector(limit=self.settings.poll_concurrency * 2),
+            headers={"User-Agent": user_agent(self.settings), "Accept-Encoding": accept_encoding()},
+            connector=aiohttp.TCPConnector(
+                limit=self.settings.poll_concurrency * 2,
+                limit_per_host=self.settings.host_max_in_flight,
+                resolver=resolver,
+                ttl_dns_cache=300,
+            ),
+            auto_decompress=False,
         )
         await asyncio.to_thread(
             self.store.feeds.sync_feeds,
@@ -84,153 +164,260 @@ class Poller:
     async def __aexit__(self, *exc: object) -> None:
         if self._session:
             await self._session.close()
+        await self._aredis.aclose()
         if self._pool:
             self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def bounds(self, feed: FeedSpec) -> Bounds:
+        return bounds_for(feed.tags, feed.interval, self.agency_bounds, self.other_bounds)
 
     # --- the loop -------------------------------------------------------------------------------
 
     async def run(self, stop: asyncio.Event) -> None:
         """Poll due feeds until ``stop`` is set; finishes the feeds in flight before returning."""
-        in_flight: set[asyncio.Task[PollOutcome]] = set()
+        in_flight: set[asyncio.Task[PollOutcome | None]] = set()
+        next_pressure_check = 0.0
         while not stop.is_set():
+            now = time.monotonic()
+            if now >= next_pressure_check:
+                next_pressure_check = now + BACKPRESSURE_CHECK_SECONDS
+                await self._check_backpressure()
             free = self.settings.poll_concurrency - len(in_flight)
+            if self.backpressured:
+                free = min(free, self.settings.backpressure_claims)
+            claimed: list[str] = []
             if free > 0:
-                for feed_id in await self._claim(free):
+                claimed = await self._claim(free)
+                for feed_id in claimed:
                     task = asyncio.create_task(self.poll_feed(feed_id))
                     in_flight.add(task)
                     task.add_done_callback(in_flight.discard)
+            # A full batch means more may be due: look again as soon as a slot frees.
+            if claimed and len(claimed) == free and not self.backpressured:
+                waiters = list(in_flight)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(
+                        asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED),
+                        timeout=self.settings.poll_tick,
+                    )
+                continue
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=self.settings.poll_tick)
         if in_flight:
             await asyncio.gather(*in_flight, return_exceptions=True)
 
     async def run_once(self) -> list[PollOutcome]:
-        """Poll every feed that is due now, once, and return the outcomes."""
+        """Poll every feed that is due now, once, and return the outcomes (waiting as long as
+        politeness requires)."""
         outcomes: list[PollOutcome] = []
         claimed = await self._claim(len(self.config.feeds) or 1)
         sem = asyncio.Semaphore(self.settings.poll_concurrency)
 
         async def one(feed_id: str) -> None:
             async with sem:
-                outcomes.append(await self.poll_feed(feed_id))
+                outcome = await self.poll_feed(feed_id, max_wait=math.inf)
+                if outcome is not None:
+                    outcomes.append(outcome)
 
         await asyncio.gather(*(one(f) for f in claimed))
         return outcomes
 
     async def _claim(self, limit: int) -> list[str]:
-        claimed = await asyncio.to_thread(
-            self.store.feeds.claim_due_feeds,
-            self.owner,
-            time.time(),
-            limit,
-            self.settings.poll_lease_seconds,
+        claimed = await self.ops.claim_due_feeds(
+            self.owner, time.time(), limit, self.settings.poll_lease_seconds
         )
-        return [f for f in claimed if self.config.feed(f) is not None]
+        claimed = [f for f in claimed if f in self._feeds]
+        if claimed:  # one round trip for all their states, not one per feed
+            states = await self.ops.feed_states(claimed)
+            self._claimed_states.update(zip(claimed, states, strict=True))
+        return claimed
+
+    async def _check_backpressure(self) -> None:
+        try:
+            stats = await asyncio.to_thread(self.store.queue_stats, time.time())
+        except Exception:  # noqa: BLE001 - monitoring must not stop polling
+            log.warning("backpressure_check_failed", exc_info=True)
+            return
+        age = float(stats.get("articles", {}).get("oldest_age_seconds", 0.0))
+        limit = self.settings.backpressure_age
+        if age > limit and not self.backpressured:
+            self.backpressured = True
+            log.warning("backpressure_on", oldest_job_age=age, limit=limit)
+        elif self.backpressured and age <= limit / 2:
+            self.backpressured = False
+            log.info("backpressure_off", oldest_job_age=age)
 
     # --- one feed -------------------------------------------------------------------------------
 
-    async def poll_feed(self, feed_id: str) -> PollOutcome:
-        feed = self.config.feed(feed_id)
-        assert feed is not None
-        state = await asyncio.to_thread(self.store.feeds.feed_state, feed_id)
+    async def poll_feed(self, feed_id: str, max_wait: float | None = None) -> PollOutcome | None:
+        """Poll one claimed feed and record the outcome; None when its host was busy for too
+        long and the feed went back to the schedule unpolled."""
+        feed = self._feeds[feed_id]
+        try:
+            state = self._claimed_states.pop(feed_id, None)
+            if state is None:
+                state = await self.ops.feed_state(feed_id)
+            url = state.get("url") or feed.url
+            host = host_of(url)
+            token = await self.gate.acquire(host, max_wait)
+        except Exception:  # noqa: BLE001 - Redis trouble: the lease expires, the feed comes back
+            log.exception("poll_not_started", feed=feed_id)
+            return None
+        if token is None:
+            retry = time.time() + self.settings.host_min_spacing * (1 + random.random())
+            await self.ops.release_feed(feed_id, retry, {})
+            return None
         started = time.time()
         try:
-            outcome = await self._fetch_and_enqueue(feed, state, started)
+            outcome = await self._poll(feed, state, url, started, token, host)
         except Exception as exc:  # noqa: BLE001 - one feed's failure must not stop the others
             log.exception("poll_failed", feed=feed_id)
-            outcome = PollOutcome(feed_id, "soft_error", "internal", error=repr(exc)[:300])
+            outcome = PollOutcome(feed_id, oc.SOFT_ERROR, "internal", error=repr(exc)[:300])
+            await self.gate.release(host, token)
         await self._record(feed, state, outcome, started)
         return outcome
 
-    async def _fetch_and_enqueue(
-        self, feed: FeedSpec, state: dict[str, str], started: float
-    ) -> PollOutcome:
-        assert self._session is not None
-        url = state.get("url") or feed.url
+    def _request_headers(self, state: dict[str, str]) -> tuple[dict[str, str], bool]:
         headers = {
             "Accept": "application/rss+xml, application/atom+xml, application/xml;q=0.9, "
             "text/xml;q=0.8, */*;q=0.5"
         }
-        if state.get("etag"):
-            headers["If-None-Match"] = state["etag"]
-        if state.get("last_modified"):
-            headers["If-Modified-Since"] = state["last_modified"]
-        try:
-            async with self._session.get(url, headers=headers, max_redirects=5) as resp:
-                if resp.status == 304:
-                    return PollOutcome(feed.id, "not_modified", "http_304", 304)
-                if resp.status in (429, 503):
-                    retry = parse_retry_after(resp.headers.get("Retry-After"), started)
-                    return PollOutcome(
-                        feed.id,
-                        "rate_limited",
-                        f"http_{resp.status}",
-                        resp.status,
-                        error=f"HTTP {resp.status}",
-                        retry_after=retry,
-                    )
-                if resp.status == 410:
-                    return PollOutcome(feed.id, "gone", "http_410", 410, error="HTTP 410 Gone")
-                if resp.status >= 400:
-                    kind = "hard_error" if resp.status in (401, 403, 404) else "soft_error"
-                    return PollOutcome(
-                        feed.id,
-                        kind,
-                        f"http_{resp.status}",
-                        resp.status,
-                        error=f"HTTP {resp.status} {resp.reason or ''}".strip(),
-                    )
-                body = await self._read_capped(resp)
-                keep = {
-                    "etag": resp.headers.get("ETag", ""),
-                    "last_modified": resp.headers.get("Last-Modified", ""),
-                }
-                content_type = resp.headers.get("Content-Type", "")
-                final_url = str(resp.url)
-                status = resp.status
-        except BodyTooLarge as exc:
-            return PollOutcome(feed.id, "hard_error", "too_large", error=str(exc))
-        except TimeoutError:
-            return PollOutcome(feed.id, "soft_error", "timeout", error="timed out")
-        except aiohttp.ClientConnectorError as exc:
-            reason = "dns" if isinstance(exc.os_error, socket.gaierror) else "connect"
-            return PollOutcome(feed.id, "soft_error", reason, error=str(exc)[:300])
-        except aiohttp.TooManyRedirects as exc:
-            return PollOutcome(feed.id, "hard_error", "redirects", error=str(exc)[:300])
-        except (aiohttp.ClientError, ValueError) as exc:
-            return PollOutcome(feed.id, "soft_error", "http", error=repr(exc)[:300])
+        since_unconditional = int(state.get("polls_since_unconditional") or 0)
+        conditional = since_unconditional + 1 < self.settings.unconditional_every
+        if conditional:
+            if state.get("etag"):
+                headers["If-None-Match"] = state["etag"]
+            if state.get("last_modified"):
+                headers["If-Modified-Since"] = state["last_modified"]
+        return headers, conditional
 
+    async def _poll(
+        self,
+        feed: FeedSpec,
+        state: dict[str, str],
+        url: str,
+        started: float,
+        token: str,
+        host: str,
+    ) -> PollOutcome:
+        assert self._session is not None
+        headers, conditional = self._request_headers(state)
+        try:
+            result = await fetch(self._session, url, headers, self.limits)
+        except FetchError as exc:
+            return PollOutcome(
+                feed.id,
+                _error_status(exc.reason),
+                exc.reason,
+                error=exc.message[:300],
+                conditional="If-None-Match" in headers or "If-Modified-Since" in headers,
+            )
+        finally:
+            await self.gate.release(host, token)
+        sent_validators = "If-None-Match" in headers or "If-Modified-Since" in headers
+        offers_validators = bool(result.headers.get("ETag") or result.headers.get("Last-Modified"))
+        # The body-hash guard applies to conditional polls (a server whose validators lie), to
+        # servers without validators, and to the forced unconditional polls; not when our own
+        # state lacks the validators a server offers (it was lost: parse and start over).
+        guard = sent_validators or not offers_validators or not conditional
+        outcome = await self._interpret(feed, state, url, result, started, guard)
+        outcome.conditional = sent_validators
+        return outcome
+
+    async def _interpret(
+        self,
+        feed: FeedSpec,
+        state: dict[str, str],
+        url: str,
+        result: FetchResult,
+        started: float,
+        hash_guard: bool = True,
+    ) -> PollOutcome:
+        keep: dict[str, Any] = {"cache_max_age": cache_max_age(result.headers.get("Cache-Control"))}
+        for header, name in (("ETag", "etag"), ("Last-Modified", "last_modified")):
+            if result.headers.get(header):
+                keep[name] = result.headers[header]
+        retry_header = result.headers.get("Retry-After")
+        http = oc.classify_http_status(result.status, bool(retry_header))
+        if http is not None:
+            status, reason = http
+            retry = parse_retry_after(retry_header, started)
+            if status == oc.NOT_MODIFIED:
+                return PollOutcome(feed.id, status, reason, result.status, state=keep)
+            error = f"HTTP {result.status}"
+            if status == oc.GONE:
+                error = "HTTP 410 Gone: feed disabled until its URL changes in feeds.yaml"
+            return PollOutcome(
+                feed.id,
+                status,
+                reason,
+                result.status,
+                error=error,
+                retry_after=retry,
+                state={"cache_max_age": keep["cache_max_age"]},
+            )
+        if result.status != 200 or not result.body.strip():
+            return PollOutcome(feed.id, oc.SOFT_ERROR, "empty", result.status, error="empty body")
+
+        body_hash = hashlib.sha256(result.body).hexdigest()
+        keep["body_hash"] = body_hash
+        moved_to = result.permanent_url
+        if moved_to:
+            code = next(c for c, _ in result.redirects)
+            keep.update(
+                {"url": moved_to, "moved_from": url, "moved_to": moved_to, "moved_at": started}
+            )
+            log.warning("feed_moved", feed=feed.id, old=url, new=moved_to, http_status=code)
+        if hash_guard and body_hash == state.get("body_hash") and not moved_to:
+            return PollOutcome(feed.id, oc.NOT_MODIFIED, "unchanged_body", 200, state=keep)
+
+        content_type = result.headers.get("Content-Type", "")
         parsed: ParsedFeed = await asyncio.get_running_loop().run_in_executor(
             self._pool,
             _parse,
-            body,
+            result.body,
             feed.id,
             feed.language,
             content_type,
-            final_url,
+            result.url,
             started,
             self.settings.max_entries_per_feed,
         )
         if not parsed.is_feed:
-            return PollOutcome(feed.id, "hard_error", "not_a_feed", status, error=parsed.error)
+            offered = {"feed_link": parsed.feed_link} if parsed.feed_link else {}
+            if _looks_like_html(result.body, content_type):
+                error = "an HTML page, not a feed"
+                if parsed.feed_link:
+                    error += f"; it links to the feed {parsed.feed_link}"
+                return PollOutcome(
+                    feed.id, oc.HARD_ERROR, "not_a_feed", 200, error=error, state=offered
+                )
+            return PollOutcome(
+                feed.id, oc.HARD_ERROR, "parse_error", 200, error=parsed.error, state=offered
+            )
         new = await asyncio.to_thread(self._enqueue_new, feed.id, parsed, started)
-        return PollOutcome(
-            feed.id, "ok", "", status, new_articles=new, error=parsed.error, headers=keep
+        keep.update(
+            {
+                "ttl_seconds": ttl_interval(parsed.ttl),
+                "sy_seconds": sy_interval(parsed.update_period, parsed.update_frequency),
+                "hub": parsed.hub,
+                "feed_link": "",
+                "entries": len(parsed.articles),
+            }
         )
-
-    async def _read_capped(self, resp: aiohttp.ClientResponse) -> bytes:
-        cap = self.settings.max_body_bytes
-        declared = resp.content_length
-        if declared is not None and declared > cap:
-            raise BodyTooLarge(f"body of {declared} bytes is over the {cap}-byte limit")
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in resp.content.iter_chunked(64 * 1024):
-            size += len(chunk)
-            if size > cap:
-                raise BodyTooLarge(f"body is over the {cap}-byte limit")
-            chunks.append(chunk)
-        return b"".join(chunks)
+        status, reason = oc.OK, ""
+        if moved_to:
+            status, reason = oc.MOVED, oc.http_reason(result.redirects[0][0])
+        return PollOutcome(
+            feed.id,
+            status,
+            reason,
+            200,
+            new_articles=new,
+            error=parsed.error,
+            state=keep,
+            published_times=parsed.published_times,
+        )
 
     def _enqueue_new(self, feed_id: str, parsed: ParsedFeed, now: float) -> int:
         """Send unseen entries as one task, then remember them (after sending: a crash in
@@ -245,16 +432,13 @@ class Poller:
             )
         return len(new)
 
-    async def _record(
+    # --- recording and scheduling ---------------------------------------------------------------
+
+    def plan(
         self, feed: FeedSpec, state: dict[str, str], outcome: PollOutcome, started: float
-    ) -> None:
-        failing = outcome.status in ("soft_error", "hard_error", "rate_limited", "gone")
-        failures = int(state.get("failures") or 0) + 1 if failing else 0
-        interval = feed.interval or self.settings.poll_interval
-        if outcome.status == "gone":
-            due = started + 365 * 24 * 3600.0  # 410: stop polling until the operator acts
-        else:
-            due = next_poll(started, interval, failures, outcome.retry_after, random.random())
+    ) -> tuple[float, dict[str, Any]]:
+        """The next due time and the state fields to store for this outcome."""
+        failures = oc.consecutive_failures(int(state.get("failures") or 0), outcome.status)
         update: dict[str, Any] = {
             "last_status": outcome.status,
             "last_reason": outcome.reason,
@@ -263,18 +447,85 @@ class Poller:
             "failures": failures,
             "last_error": outcome.error,
             "new_articles": outcome.new_articles,
-            "next_poll": due,
+            "polls_since_unconditional": (
+                int(state.get("polls_since_unconditional") or 0) + 1 if outcome.conditional else 0
+            ),
         }
-        if outcome.status == "ok":
+        update.update({k: ("" if v is None else v) for k, v in outcome.state.items()})
+
+        # What the feed publishes: dated entries first, else what each poll found new.
+        recent = [float(t) for t in (state.get("recent_published") or "").split(",") if t]
+        if outcome.published_times:
+            recent = sorted(set(recent) | set(outcome.published_times), reverse=True)
+            recent = recent[:RECENT_TIMES_KEPT]
+            update["recent_published"] = ",".join(str(int(t)) for t in recent)
+        seen_rate = _float(state.get("seen_rate"))
+        last_ok = _float(state.get("last_ok"))
+        if outcome.status in oc.SUCCESSES:
             update["last_ok"] = started
-            update.update(outcome.headers)
-        await asyncio.to_thread(self.store.feeds.release_feed, feed.id, due, update)
+            if last_ok is not None:  # the first poll finds everything new: not a rate
+                seen_rate = observed_rate(seen_rate, outcome.new_articles, started - last_ok)
+                update["seen_rate"] = seen_rate
+        rate = rate_from_dates(recent, started)
+        if rate is None:
+            rate = seen_rate
+        if outcome.new_articles > 0:
+            update["last_new_entry"] = started
+            if rate:
+                update["learned_gap"] = 1.0 / rate
+        update["rate_per_day"] = round(rate * 86400, 2) if rate is not None else ""
+
+        bounds = self.bounds(feed)
+        hints = (
+            _float(update.get("ttl_seconds", state.get("ttl_seconds"))),
+            _float(update.get("sy_seconds", state.get("sy_seconds"))),
+            _float(update.get("cache_max_age", state.get("cache_max_age"))),
+        )
+        interval = base_interval(bounds, rate, feed.interval, hints)
+        update["interval"] = round(interval, 1)
+        if outcome.status == oc.GONE:
+            due = started + GONE_PARK_SECONDS
+            update["gone_at"] = started
+        else:
+            due = next_poll(
+                started,
+                interval,
+                failures,
+                outcome.retry_after,
+                random.random(),
+                max_interval=bounds.max_interval,
+                unhealthy_after=self.settings.unhealthy_after,
+                max_retry_after=self.settings.max_retry_after,
+            )
+        update["next_poll"] = due
+        return due, update
+
+    async def _record(
+        self, feed: FeedSpec, state: dict[str, str], outcome: PollOutcome, started: float
+    ) -> None:
+        due, update = self.plan(feed, state, outcome, started)
+        # Write only what changed: most polls change a handful of the fields.
+        changed = {k: v for k, v in update.items() if state.get(k) != str(v)}
+        await self.ops.release_feed(feed.id, due, changed)
+        # The articles were sent just before this: the time since the fetch began is the
+        # fetch-to-enqueue latency.
+        enqueue_latency = time.time() - started if outcome.new_articles else None
+        await asyncio.to_thread(
+            telemetry.record_poll,
+            self.store.r,
+            feed.id,
+            outcome.status,
+            outcome.new_articles,
+            started,
+            enqueue_latency,
+        )
         log.info(
             "polled",
             feed=feed.id,
             status=outcome.status,
             reason=outcome.reason,
             new=outcome.new_articles,
+            next_in=round(due - started, 1),
             error=outcome.error or None,
         )
 

@@ -84,6 +84,42 @@ class Settings(BaseSettings):
     #: Entries kept in each subscription's delivery log and in the dead-letter stream.
     delivery_log_maxlen: int = Field(default=1000, ge=10)
 
+    # --- polling (issue 3)
+    #: Adaptive poll interval bounds in seconds, for feeds tagged `agency` and for the others.
+    agency_min_interval: float = Field(default=120.0, gt=0)
+    agency_max_interval: float = Field(default=6 * 3600.0, gt=0)
+    feed_min_interval: float = Field(default=600.0, gt=0)
+    feed_max_interval: float = Field(default=24 * 3600.0, gt=0)
+    #: Seconds of silence between socket reads before a fetch times out.
+    read_timeout: float = Field(default=20.0, gt=0)
+    #: Largest compressed (on the wire) feed body read, in bytes.
+    max_compressed_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
+    #: Redirects followed per fetch.
+    max_redirects: int = Field(default=5, ge=0, le=20)
+    #: Consecutive failures after which a feed is `unhealthy` and probed at its maximum interval.
+    unhealthy_after: int = Field(default=5, ge=1)
+    #: A feed is `quiet` when silent longer than this many times its learned gap between entries…
+    quiet_factor: float = Field(default=10.0, ge=1)
+    #: …and at least this many seconds.
+    quiet_min_seconds: float = Field(default=3 * 24 * 3600.0, ge=0)
+    #: Longest Retry-After honoured, in seconds (some servers ask for days).
+    max_retry_after: float = Field(default=24 * 3600.0, gt=0)
+    #: Every Nth poll of a feed is unconditional (no ETag / Last-Modified), to catch lying 304s.
+    unconditional_every: int = Field(default=25, ge=1)
+    #: Per host, across all pollers: requests in flight and seconds between request starts.
+    host_max_in_flight: int = Field(default=2, ge=1)
+    host_min_spacing: float = Field(default=1.0, ge=0)
+    #: Longest a poller waits for a host's turn before handing the feed back to the schedule.
+    host_max_wait: float = Field(default=5.0, ge=0)
+    #: Backpressure: when the oldest job waiting in `articles` is older than this, in seconds,
+    #: the poller slows down until the queue drains.
+    backpressure_age: float = Field(default=120.0, gt=0)
+    #: Feeds one poller claims per tick while under backpressure.
+    backpressure_claims: int = Field(default=1, ge=0)
+    #: Static name resolution for the poller: "name=address,.suffix=address" (a leading dot
+    #: matches every host under that domain); benchmarks spread a farm over many hostnames on
+    #: 127.0.0.1 with it. Empty: DNS as usual.
+    poll_resolve: str = ""
 
     # --- monitoring (issue 7)
     #: Seconds between the API's samples of queue depth for the dashboard's one-hour chart.

@@ -1,0 +1,114 @@
+"""Politeness per host, shared by every poller through Redis.
+
+At most ``max_in_flight`` requests to one host at once and at least ``min_spacing`` seconds
+between two request starts, whichever poller makes them. One Lua script decides atomically, on
+Redis's clock (so pollers on machines with skewed clocks agree): it either records the start and
+returns 0, or returns how long to wait. A slot is a member of the host's in-flight set with an
+expiry, so a poller that dies mid-request frees its slot when the expiry passes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import redis
+import redis.asyncio
+
+from pipeline import keys
+
+_ACQUIRE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local max_in_flight = tonumber(ARGV[1])
+local spacing = tonumber(ARGV[2])
+local hold = tonumber(ARGV[3])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if redis.call('ZCARD', KEYS[1]) >= max_in_flight then
+  return tostring(math.max(0.05, math.min(spacing, 0.25)))
+end
+local last = tonumber(redis.call('GET', KEYS[2]) or '0')
+if spacing > 0 and now - last < spacing then
+  return tostring(spacing - (now - last))
+end
+redis.call('ZADD', KEYS[1], now + hold, ARGV[4])
+redis.call('EXPIRE', KEYS[1], math.ceil(hold) + 1)
+if spacing > 0 then
+  redis.call('SET', KEYS[2], string.format('%.6f', now), 'PX', math.ceil(spacing * 1000) + 1000)
+end
+return '0'
+"""
+
+
+def async_twin(client: redis.Redis, max_connections: int = 32) -> redis.asyncio.Redis:
+    """An asyncio client for the same server as ``client`` (the event loop asks Redis itself
+    instead of handing every small call to a thread); callers queue for one of
+    ``max_connections`` connections instead of failing."""
+    pool = client.connection_pool
+    kw = pool.connection_kwargs
+    names = ("db", "username", "password", "socket_timeout", "socket_connect_timeout")
+    keep = {k: kw[k] for k in names if k in kw}
+    keep["decode_responses"] = bool(kw.get("decode_responses", False))
+    if "path" in kw:
+        keep["path"] = kw["path"]
+        keep["connection_class"] = redis.asyncio.UnixDomainSocketConnection
+    else:
+        keep["host"] = kw.get("host", "localhost")
+        keep["port"] = kw.get("port", 6379)
+        if issubclass(pool.connection_class, redis.SSLConnection):
+            keep["connection_class"] = redis.asyncio.SSLConnection
+    blocking = redis.asyncio.BlockingConnectionPool(
+        max_connections=max_connections, timeout=None, **keep
+    )
+    return redis.asyncio.Redis(connection_pool=blocking)
+
+
+#: Added to the spacing between request starts: the gap is decided on Redis's clock, and each
+#: request then reaches the host after its own scheduling delay (tens to a few hundred ms on a
+#: loaded machine), so without a margin the host would often see gaps a little under S.
+SPACING_MARGIN = 0.15
+
+
+class HostGate:
+    """``await gate.acquire(host)`` waits for the host's turn; ``release`` frees the slot."""
+
+    def __init__(
+        self,
+        client: redis.asyncio.Redis,
+        max_in_flight: int,
+        min_spacing: float,
+        hold_seconds: float,
+        max_wait: float,
+    ) -> None:
+        self.r = client
+        self.max_in_flight = max_in_flight
+        self.min_spacing = min_spacing
+        self.hold_seconds = hold_seconds
+        self.max_wait = max_wait
+        self._spacing = min_spacing + SPACING_MARGIN if min_spacing > 0 else 0.0
+        self._acquire = client.register_script(_ACQUIRE)
+
+    async def try_acquire(self, host: str, token: str) -> float:
+        """0.0 when the slot is taken for ``token``, else seconds to wait before trying again."""
+        wait = await self._acquire(
+            keys=[keys.host_in_flight(host), keys.host_last_start(host)],
+            args=[self.max_in_flight, self._spacing, self.hold_seconds, token],
+        )
+        return float(wait)
+
+    async def release(self, host: str, token: str) -> None:
+        await self.r.zrem(keys.host_in_flight(host), token)
+
+    async def acquire(self, host: str, max_wait: float | None = None) -> str | None:
+        """A token once the host may be asked; None if that would take over ``max_wait``
+        (default: the gate's)."""
+        token = uuid.uuid4().hex
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + (self.max_wait if max_wait is None else max_wait)
+        while True:
+            wait = await self.try_acquire(host, token)
+            if wait <= 0:
+                return token
+            if loop.time() + wait > deadline:
+                return None
+            await asyncio.sleep(wait)
