@@ -35,8 +35,8 @@ class Settings(BaseSettings):
     poll_interval: float = Field(default=600.0, gt=0)
     #: Seconds the poller sleeps between looks at the schedule.
     poll_tick: float = Field(default=1.0, gt=0)
-    #: Feeds fetched at once by one poller.
-    poll_concurrency: int = Field(default=8, ge=1)
+    #: Feeds fetched at once by one poller (waiting for a host's turn counts as in flight).
+    poll_concurrency: int = Field(default=32, ge=1)
     #: Seconds a poller holds a feed's lease while polling it.
     poll_lease_seconds: int = Field(default=120, ge=5)
     fetch_timeout: float = Field(default=30.0, gt=0)
