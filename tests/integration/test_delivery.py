@@ -247,3 +247,34 @@ def test_hourly_digest_with_every_story_once_per_period(
     assert first["period"] != second["period"]
     assert len(receiver.received) == 2
     assert store.r.llen(keys.DELIVERIES_QUEUE) == 0
+
+
+def test_rate_cap_sends_the_excess_in_the_next_hourly_digest(
+    store: Store, redis_url: str, receiver: WebhookReceiver, worker_factory
+) -> None:
+    period = 3.0
+    webhook_sub(store, receiver.url, rate_cap=2)
+    worker_factory(NEWSMON_DIGEST_HOUR_SECONDS=str(period))
+    send(redis_url, 301, 302, 303, 304, 305)
+    wait_for(lambda: len(receiver.received) >= 2)
+    time.sleep(1)
+    assert len(receiver.received) == 2  # the cap: two instant pushes this hour
+    assert len(store.deliveries.peek_overflow(store.subscriptions()[0].id)) == 3
+    # The next hourly tick (what beat runs) sends the other three as one digest.
+    from pipeline.deliver import due_digests
+    from pipeline.queueing import send_delivery
+
+    settings = Settings(redis_url=redis_url, digest_hour_seconds=period)
+    app = client_app(settings, redis_url)
+    for item in due_digests(store, settings, time.time()):
+        send_delivery(app, item)
+    wait_for(lambda: len(receiver.received) >= 3)
+    digest = receiver.received[2].body
+    assert digest["type"] == "digest" and digest["count"] == 3
+    instant = {r.body["article"]["url"] for r in receiver.received[:2]}
+    digested = {a["article"]["url"] for a in digest["topics"]["demining"]}
+    assert instant | digested == {f"https://agency.test/story/{n}" for n in range(301, 306)}
+    assert not instant & digested
+    assert store.deliveries.peek_overflow(store.subscriptions()[0].id) == []
+    # A second tick in the same period sends nothing more.
+    assert due_digests(store, settings, time.time()) == []
