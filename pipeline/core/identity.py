@@ -61,9 +61,13 @@ def new_article(
     language: str = "",
     published: str = "",
     fetched_at: float = 0.0,
+    url_identifies: bool = True,
 ) -> Article:
-    """An Article with its identities filled in from its link, GUID and text."""
-    canonical = canonical_url(url) if url else ""
+    """An Article with its identities filled in from its link, GUID and text.
+
+    ``url_identifies=False`` keeps the link but not as an identity (a feed that gives several
+    entries the same link)."""
+    canonical = canonical_url(url) if url and url_identifies else ""
     chash = content_hash(title, summary)
     return Article(
         id=article_id(source, canonical, guid, chash),

@@ -16,10 +16,9 @@ from urllib.parse import urljoin
 
 import feedparser
 
-from pipeline.core.identity import article_id, content_hash
+from pipeline.core.identity import new_article
 from pipeline.core.models import Article
 from pipeline.core.text import normalise_space, plain_text
-from pipeline.core.urls import canonical_url
 
 #: Longest summary kept per article, in characters (a lede, not the whole page).
 MAX_SUMMARY_CHARS = 4000
@@ -236,23 +235,17 @@ def parse_feed(
         link = (entry.get("link") or "").strip()
         guid = (entry.get("id") or "").strip()
         # A link or GUID shared by several entries identifies none of them.
-        canonical = canonical_url(link) if link and links[link] == 1 else ""
-        guid = guid if guid and guids[guid] == 1 else ""
-        chash = content_hash(title, summary)
-        published = _iso_utc(entry.get("published_parsed") or entry.get("updated_parsed"))
         articles.append(
-            Article(
-                id=article_id(source, canonical, guid, chash),
-                source=source,
-                url=link,
-                canonical_url=canonical,
-                guid=guid,
-                title=title,
-                summary=summary,
+            new_article(
+                source,
+                link,
+                title,
+                summary,
+                guid=guid if guid and guids[guid] == 1 else "",
                 language=(entry.get("language") or feed_language or "").lower(),
-                published=published,
+                published=_iso_utc(entry.get("published_parsed") or entry.get("updated_parsed")),
                 fetched_at=fetched_at,
-                content_hash=chash,
+                url_identifies=bool(link) and links[link] == 1,
             )
         )
     error = ""
