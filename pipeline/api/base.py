@@ -12,11 +12,15 @@ import hmac
 import json
 from typing import Any
 
+import redis
+import structlog
 from aiohttp import web
 
 from pipeline.config import Config
 from pipeline.settings import Settings
 from pipeline.store import Store
+
+log = structlog.get_logger("newsmon.api")
 
 STORE = web.AppKey("store", Store)
 SETTINGS = web.AppKey("settings", Settings)
@@ -36,6 +40,9 @@ async def json_errors(request: web.Request, handler: Any) -> web.StreamResponse:
             raise
         message = exc.text if exc.status == 413 and exc.text else exc.reason
         return web.json_response({"error": message}, status=exc.status)
+    except redis.RedisError as exc:
+        log.warning("redis_unavailable", path=request.path, error=str(exc))
+        return web.json_response({"error": "storage unavailable, try again"}, status=503)
 
 
 def bearer(request: web.Request) -> str:

@@ -230,3 +230,21 @@ def test_story_lineage_endpoint(store: Store, config_dir: Path) -> None:
         assert resp.status == 404
 
     call(store, config_dir, scenario)
+
+
+def test_redis_away_gives_503_with_a_message(config_dir: Path) -> None:
+    import socket
+
+    from pipeline.store import connect
+
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    dead = Store(connect(f"redis://127.0.0.1:{port}/0"))
+
+    async def scenario(client: TestClient) -> None:
+        assert (await client.get("/healthz")).status == 503
+        resp = await client.get("/api/subscriptions/0123456789abcdef/alerts", headers=auth(ADMIN))
+        assert resp.status == 503 and "storage unavailable" in (await resp.json())["error"]
+
+    call(dead, config_dir, scenario)
