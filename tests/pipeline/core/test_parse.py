@@ -101,3 +101,32 @@ def test_entry_cap_and_entries_without_text() -> None:
     assert len(parsed.articles) == 4 and parsed.total_entries == 11
     all_ = parse_feed(body, source="x")
     assert len(all_.articles) == 10  # the entry with neither title nor text is skipped
+
+
+def test_fast_path_takes_plain_rss_and_equals_feedparser() -> None:
+    from pipeline.core.parse import fast_rss
+
+    body = rss("".join(item(i) for i in range(5)) + "<item><guid>http://g.test/x</guid></item>")
+    assert fast_rss(body, content_type="application/rss+xml") is not None
+    kwargs = dict(source="x", content_type="application/rss+xml", base_url="http://example.test/f")
+    assert parse_feed(body, **kwargs) == parse_feed(body, fast=False, **kwargs)
+
+
+def test_fast_path_declines_what_it_does_not_reproduce() -> None:
+    from pipeline.core.parse import fast_rss
+
+    plain = rss(item(1))
+    assert fast_rss(plain) is not None
+    declined = [
+        rss(item(1), doctype='<!DOCTYPE rss [<!ENTITY nbsp "&#160;">]>'),
+        plain.replace(b"<title>Story 1", b'<title type="html">Story 1'),
+        plain.replace(b"</item>", b"<media:description>x</media:description></item>").replace(
+            b"<rss ", b'<rss xmlns:media="http://search.yahoo.com/mrss/" '
+        ),
+        plain.replace(b"<channel>", b'<channel xml:lang="fr">'),
+        b'<feed xmlns="http://www.w3.org/2005/Atom"><title>t</title></feed>',
+        plain.replace(b"</channel>", b""),  # not well-formed
+    ]
+    assert all(fast_rss(body) is None for body in declined)
+    assert fast_rss(plain, content_type="text/xml") is None  # feedparser assumes us-ascii
+    assert fast_rss(plain, content_type="text/html") is None
