@@ -71,6 +71,7 @@ def feed_rows(
                 "moved_at": _when(state.get("moved_at")),
                 "feed_link": state.get("feed_link", ""),
                 "hub": state.get("hub", ""),
+                "websub_until": _when(state.get("websub_until")),
             }
         )
     return rows

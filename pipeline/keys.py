@@ -36,6 +36,8 @@ newsmon:metrics:history:{minute}     hash    2 hours         queue depth / oldes
                                                              the minute, per queue
 newsmon:host:{host}:in-flight        zset    ~lease seconds  request token -> expiry (politeness)
 newsmon:host:{host}:last-start       string  spacing + 1 s   unix time of the last request start
+newsmon:websub:{feed id}             hash    none            WebSub subscription: hub, topic,
+                                                             secret, token, state, lease, pushes
 """
 
 from __future__ import annotations
@@ -212,3 +214,12 @@ def metric_histograms() -> str:
 
 def queue_history(minute: int) -> str:
     return f"{PREFIX}metrics:history:{minute}"
+
+
+# --- websub (issue 3)
+
+
+def websub(feed_id: str) -> str:
+    """hash: the feed's WebSub subscription (hub, topic, secret, callback token, state, lease
+    end, push counters)."""
+    return f"{PREFIX}websub:{feed_id}"

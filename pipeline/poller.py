@@ -29,6 +29,7 @@ from celery import Celery
 from pipeline import __version__, telemetry
 from pipeline.config import Config
 from pipeline.core import outcomes as oc
+from pipeline.core import websub as ws
 from pipeline.core.feeds import FeedSpec
 from pipeline.core.parse import ParsedFeed, parse_feed
 from pipeline.core.schedule import (
@@ -58,6 +59,7 @@ from pipeline.politeness import HostGate, async_twin
 from pipeline.queueing import send_articles
 from pipeline.settings import Settings
 from pipeline.store import Store
+from pipeline.websub import WebSubStore, subscribe
 
 log = structlog.get_logger("newsmon.poller")
 
@@ -86,6 +88,8 @@ class PollOutcome:
     #: Publication times seen in the document (for the rate), when it was parsed.
     published_times: list[float] | None = None
     conditional: bool = False
+    #: End of the feed's active WebSub lease: pushes bring its news, polling is a safety net.
+    websub_until: float | None = None
 
 
 def user_agent(settings: Settings) -> str:
@@ -125,6 +129,7 @@ class Poller:
         )
         self._aredis = async_twin(store.r)
         self.ops = AsyncFeedOps(self._aredis)
+        self.websub = WebSubStore(self._aredis)
         self.gate = HostGate(
             self._aredis,
             max_in_flight=settings.host_max_in_flight,
@@ -274,8 +279,46 @@ class Poller:
             log.exception("poll_failed", feed=feed_id)
             outcome = PollOutcome(feed_id, oc.SOFT_ERROR, "internal", error=repr(exc)[:300])
             await self.gate.release(host, token)
+        if self.settings.public_url and outcome.status in oc.SUCCESSES:
+            try:
+                outcome.websub_until = await self._websub(feed, state, outcome, max_wait)
+            except Exception:  # noqa: BLE001 - push is a bonus: polling goes on regardless
+                log.exception("websub_failed", feed=feed_id)
         await self._record(feed, state, outcome, started)
         return outcome
+
+    async def _websub(
+        self, feed: FeedSpec, state: dict[str, str], outcome: PollOutcome, max_wait: float | None
+    ) -> float | None:
+        """Subscribe to, or renew with, the hub the feed advertises; the end of the active
+        lease, if any. The topic is the feed's self URL (WebSub 0.4 §4)."""
+        hub = str(outcome.state.get("hub", state.get("hub", "")) or "")
+        topic = str(outcome.state.get("self_url", state.get("self_url", "")) or "")
+        if not hub.startswith(("http://", "https://")) or not topic:
+            return None
+        now = time.time()
+        sub = await self.websub.get(feed.id)
+        if ws.subscribe_action(sub, hub, topic, now, self.settings.websub_renew_margin):
+            assert self._session is not None
+            hub_host = host_of(hub)
+            token = await self.gate.acquire(hub_host, max_wait)
+            if token is None:  # the hub is busy with our other feeds: next poll
+                return ws.push_until(sub, hub, topic, now)
+            try:
+                sub = await subscribe(
+                    self._session,
+                    self.websub,
+                    feed_id=feed.id,
+                    hub=hub,
+                    topic=topic,
+                    public_url=self.settings.public_url,
+                    lease_seconds=self.settings.websub_lease_seconds,
+                    timeout=self.settings.fetch_timeout,
+                    now=now,
+                )
+            finally:
+                await self.gate.release(hub_host, token)
+        return ws.push_until(sub, hub, topic, time.time())
 
     def _request_headers(self, state: dict[str, str]) -> tuple[dict[str, str], bool]:
         headers = {
@@ -401,6 +444,7 @@ class Poller:
                 "ttl_seconds": ttl_interval(parsed.ttl),
                 "sy_seconds": sy_interval(parsed.update_period, parsed.update_frequency),
                 "hub": parsed.hub,
+                "self_url": parsed.self_url,
                 "feed_link": "",
                 "entries": len(parsed.articles),
             }
@@ -497,6 +541,15 @@ class Poller:
                 unhealthy_after=self.settings.unhealthy_after,
                 max_retry_after=self.settings.max_retry_after,
             )
+        if outcome.websub_until is not None and outcome.status != oc.GONE:
+            # Pushes bring the news: poll at the long interval as a safety net, and in time to
+            # renew the lease before it ends.
+            renew_at = outcome.websub_until - self.settings.websub_renew_margin
+            due = max(due, started + bounds.max_interval)
+            due = min(due, max(renew_at, started + bounds.min_interval))
+            update["websub_until"] = outcome.websub_until
+        else:
+            update["websub_until"] = ""
         update["next_poll"] = due
         return due, update
 

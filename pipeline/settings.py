@@ -130,6 +130,17 @@ class Settings(BaseSettings):
     #: to require the admin token for them too (Bearer header, or ?token= for the page).
     ops_public: bool = True
 
+    # --- websub (issue 3)
+    #: Public base URL of the HTTP API as hubs reach it (e.g. https://newsmon.example.org);
+    #: hubs call {public_url}/websub/{feed id}/{token}. Empty: WebSub is off (polling only).
+    public_url: str = ""
+    #: Lease asked of hubs, in seconds (the hub may grant another).
+    websub_lease_seconds: int = Field(default=10 * 24 * 3600, ge=60)
+    #: A subscription is renewed when its lease ends within this many seconds.
+    websub_renew_margin: float = Field(default=12 * 3600.0, ge=0)
+    #: Largest pushed feed body accepted, in bytes.
+    websub_max_body_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:

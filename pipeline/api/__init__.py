@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from pipeline.api import openapi, ops, subscriptions
+from pipeline.api import openapi, ops, subscriptions, websub
 from pipeline.api.base import CONFIG, SETTINGS, STORE, json_errors
 from pipeline.config import Config
 from pipeline.settings import Settings
@@ -19,4 +19,5 @@ def make_app(settings: Settings, config: Config, store: Store) -> web.Applicatio
     subscriptions.add_routes(app)
     openapi.add_routes(app)
     ops.add_routes(app)
+    websub.add_routes(app)
     return app
