@@ -5,7 +5,7 @@ Key names come from ``pipeline.keys``. Used by the pollers and by `newsmon feeds
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import redis
@@ -157,8 +157,18 @@ class AsyncFeedOps:
             pipe.hgetall(keys.feed_state(feed_id))
         return list(await pipe.execute())
 
-    async def release_feed(self, feed_id: str, next_due: float, state: dict[str, Any]) -> None:
+    async def release_feed(
+        self,
+        feed_id: str,
+        next_due: float,
+        state: dict[str, Any],
+        also: Callable[[Any], None] | None = None,
+    ) -> None:
+        """Store the poll's state, schedule the next poll and drop the lease, in one round trip
+        (``also`` adds more commands to it, such as the poll's metrics)."""
         pipe = self.r.pipeline(transaction=True)
+        if also is not None:
+            also(pipe)
         pipe.zadd(keys.feeds_due(), {feed_id: next_due}, xx=True)
         if state:
             pipe.hset(keys.feed_state(feed_id), mapping={k: str(v) for k, v in state.items()})

@@ -559,18 +559,16 @@ class Poller:
         due, update = self.plan(feed, state, outcome, started)
         # Write only what changed: most polls change a handful of the fields.
         changed = {k: v for k, v in update.items() if state.get(k) != str(v)}
-        await self.ops.release_feed(feed.id, due, changed)
         # The articles were sent just before this: the time since the fetch began is the
         # fetch-to-enqueue latency.
         enqueue_latency = time.time() - started if outcome.new_articles else None
-        await asyncio.to_thread(
-            telemetry.record_poll,
-            self.store.r,
+        await self.ops.release_feed(
             feed.id,
-            outcome.status,
-            outcome.new_articles,
-            started,
-            enqueue_latency,
+            due,
+            changed,
+            also=lambda pipe: telemetry.add_poll(
+                pipe, feed.id, outcome.status, outcome.new_articles, started, enqueue_latency
+            ),
         )
         log.info(
             "polled",

@@ -174,6 +174,22 @@ def record_batch(
     pipe.execute()
 
 
+def add_poll(
+    pipe: Any,
+    feed_id: str,
+    status: str,
+    new_articles: int,
+    now: float,
+    fetch_to_enqueue: float | None = None,
+) -> None:
+    """A poller's feed poll, added to a pipeline the poller already sends (sync or asyncio):
+    its outcome and the articles it enqueued."""
+    count(pipe, "polls", 1, status=status)
+    count(pipe, "articles_fetched", new_articles, now=now, feed=feed_id)
+    if fetch_to_enqueue is not None and new_articles:
+        observe(pipe, "fetch_to_enqueue", fetch_to_enqueue)
+
+
 def record_poll(
     client: redis.Redis,
     feed_id: str,
@@ -182,12 +198,9 @@ def record_poll(
     now: float,
     fetch_to_enqueue: float | None = None,
 ) -> None:
-    """A poller's feed poll, in one round trip: its outcome and the articles it enqueued."""
+    """``add_poll`` in a round trip of its own."""
     pipe = client.pipeline(transaction=False)
-    count(pipe, "polls", 1, status=status)
-    count(pipe, "articles_fetched", new_articles, now=now, feed=feed_id)
-    if fetch_to_enqueue is not None and new_articles:
-        observe(pipe, "fetch_to_enqueue", fetch_to_enqueue)
+    add_poll(pipe, feed_id, status, new_articles, now, fetch_to_enqueue)
     pipe.execute()
 
 
