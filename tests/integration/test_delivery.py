@@ -278,3 +278,26 @@ def test_rate_cap_sends_the_excess_in_the_next_hourly_digest(
     assert store.deliveries.peek_overflow(store.subscriptions()[0].id) == []
     # A second tick in the same period sends nothing more.
     assert due_digests(store, settings, time.time()) == []
+
+
+def test_sigkill_mid_batch_still_pushes_every_alert_once(
+    store: Store, redis_url: str, receiver: WebhookReceiver, worker_factory
+) -> None:
+    """The batch is killed after its alerts are routed or while routing: the redelivered batch
+    finds its alerts already there and still enqueues their pushes (idempotent by key)."""
+    webhook_sub(store, receiver.url)
+    env = {**FAST_RETRIES, "NEWSMON_VISIBILITY_TIMEOUT": "4"}
+    worker = worker_factory(**env)
+    send(redis_url, *range(1000, 1050))
+    send(redis_url, *range(2000, 5000))
+    wait_for(lambda: len(receiver.received) >= 1)  # the first batch's pushes are flowing
+    wait_for(lambda: store.r.hlen("unacked") > 0, interval=0.01)
+    time.sleep(0.5)
+    worker.kill()
+    assert store.r.xlen(keys.alerts(store.subscriptions()[0].id)) < 3050  # mid-batch
+    worker_factory(**env)
+    wait_for(lambda: len(set(receiver.accepted_keys())) >= 3050, timeout=240)
+    time.sleep(2)
+    counted = Counter(receiver.accepted_keys())
+    assert len(counted) == 3050
+    assert sum(c - 1 for c in counted.values()) <= 2, "at most the pushes cut off in flight"
