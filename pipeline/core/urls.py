@@ -42,6 +42,9 @@ TRACKING_PARAMS = frozenset(
 )
 _TRACKING_PREFIXES = ("utm_", "at_", "ga_", "pk_", "mtm_", "hsa_")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+#: Query parameters that only ask for the AMP rendering of the same page.
+_AMP_PARAMS = frozenset({"amp", "outputtype", "output"})
+_AMP_VALUES = frozenset({"", "1", "true", "amp"})
 
 
 def _is_tracking(name: str) -> bool:
@@ -50,7 +53,8 @@ def _is_tracking(name: str) -> bool:
 
 
 def canonical_url(url: str) -> str:
-    """Lower-case scheme and host, no default port, no fragment, no tracking parameters.
+    """Lower-case scheme and host, no default port, no fragment, no tracking parameters, the
+    page rather than its AMP rendering.
 
     ``https`` and ``http`` stay distinct only in the scheme; ``www.`` is kept, since some sites
     serve different content there. Unparseable input comes back stripped but otherwise as given.
@@ -68,10 +72,29 @@ def canonical_url(url: str) -> str:
     if port is not None and port != _DEFAULT_PORTS.get(scheme):
         host = f"{host}:{port}"
     query = urlencode(
-        [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _is_tracking(k)]
+        [
+            (k, v)
+            for k, v in parse_qsl(parts.query, keep_blank_values=True)
+            if not _is_tracking(k) and not _is_amp(k, v)
+        ]
     )
-    path = parts.path or "/"
+    path = _without_amp(parts.path or "/")
     return urlunsplit((scheme, host, path, query, ""))
+
+
+def _is_amp(name: str, value: str) -> bool:
+    return name.lower() in _AMP_PARAMS and value.lower() in _AMP_VALUES
+
+
+def _without_amp(path: str) -> str:
+    """The AMP rendering of a page is the same article: ``/news/x/amp`` and ``/amp/news/x`` are
+    ``/news/x``; ``/news/x.amp.html`` is ``/news/x.html``. Mobile hosts (m.example.com) are kept:
+    whether they serve the same pages is site by site."""
+    if path.endswith("/amp") or path.endswith("/amp/"):
+        path = path[: path.rstrip("/").rfind("/amp")] or "/"
+    elif path.startswith("/amp/"):
+        path = path[4:]
+    return path.replace(".amp.html", ".html")
 
 
 def host_of(url: str) -> str:
