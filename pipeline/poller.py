@@ -55,6 +55,7 @@ from pipeline.fetch import (
     fetch,
     parse_resolve_table,
 )
+from pipeline.parse_pool import parse_pool
 from pipeline.politeness import HostGate, async_twin
 from pipeline.queueing import send_articles
 from pipeline.settings import Settings
@@ -146,7 +147,7 @@ class Poller:
         self._session: aiohttp.ClientSession | None = None
 
     async def __aenter__(self) -> Poller:
-        self._pool = ProcessPoolExecutor(max_workers=self.settings.parse_processes)
+        self._pool = parse_pool(self.settings.parse_processes)
         table = parse_resolve_table(self.settings.poll_resolve)
         resolver = StaticResolver(table) if table else None
         self._session = aiohttp.ClientSession(

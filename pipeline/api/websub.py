@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import hmac
 import time
-from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 import structlog
@@ -29,6 +28,7 @@ from pipeline.config import ConfigError, load_config
 from pipeline.core import websub as ws
 from pipeline.core.feeds import FeedSpec
 from pipeline.core.parse import ParsedFeed, parse_feed
+from pipeline.parse_pool import parse_pool
 from pipeline.queueing import client_app, send_articles
 from pipeline.websub import WebSubStore
 
@@ -94,7 +94,7 @@ def _resources(app: web.Application) -> dict[str, Any]:
     receive one)."""
     res = app[PARSE_POOL]
     if "pool" not in res:
-        res["pool"] = ProcessPoolExecutor(max_workers=1)
+        res["pool"] = parse_pool(1)
         settings = app[SETTINGS]
         res["celery"] = client_app(settings, settings.redis_url or _redis_url(app))
     return res

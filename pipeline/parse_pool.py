@@ -1,0 +1,26 @@
+"""The process pool that parses feeds off the event loop (poller, WebSub pushes).
+
+Its workers ask Linux to end them when their parent dies, so a poller killed with SIGKILL
+leaves no parser processes behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import signal
+import sys
+from concurrent.futures import ProcessPoolExecutor
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    if sys.platform.startswith("linux"):
+        # Without glibc the worker may outlive a killed parent: nothing worse.
+        with contextlib.suppress(OSError):
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def parse_pool(processes: int) -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(max_workers=processes, initializer=_die_with_parent)
