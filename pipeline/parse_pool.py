@@ -1,7 +1,8 @@
 """The process pool that parses feeds off the event loop (poller, WebSub pushes).
 
-Its workers ask Linux to end them when their parent dies, so a poller killed with SIGKILL
-leaves no parser processes behind.
+Its workers ask Linux to kill them when their parent dies, so a poller killed with SIGKILL
+leaves no parser processes behind. SIGKILL, not SIGTERM: forked workers inherit the poller's
+asyncio signal handling, which turns SIGTERM into a note to an event loop they do not run.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ def _die_with_parent() -> None:
     if sys.platform.startswith("linux"):
         # Without glibc the worker may outlive a killed parent: nothing worse.
         with contextlib.suppress(OSError):
-            ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def parse_pool(processes: int) -> ProcessPoolExecutor:
