@@ -13,6 +13,8 @@ import signal
 import sys
 from concurrent.futures import ProcessPoolExecutor
 
+from pipeline.core.parse import ParsedFeed, parse_feed
+
 _PR_SET_PDEATHSIG = 1
 
 
@@ -25,3 +27,24 @@ def _die_with_parent() -> None:
 
 def parse_pool(processes: int) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(max_workers=processes, initializer=_die_with_parent)
+
+
+def parse_positional(
+    body: bytes,
+    source: str,
+    language: str,
+    content_type: str,
+    base_url: str,
+    fetched_at: float,
+    max_entries: int,
+) -> ParsedFeed:
+    """``parse_feed`` with positional arguments, as ``run_in_executor`` passes them."""
+    return parse_feed(
+        body,
+        source=source,
+        language=language,
+        content_type=content_type,
+        base_url=base_url,
+        fetched_at=fetched_at,
+        max_entries=max_entries,
+    )

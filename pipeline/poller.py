@@ -31,7 +31,7 @@ from pipeline.config import Config
 from pipeline.core import outcomes as oc
 from pipeline.core import websub as ws
 from pipeline.core.feeds import FeedSpec
-from pipeline.core.parse import ParsedFeed, parse_feed
+from pipeline.core.parse import ParsedFeed
 from pipeline.core.schedule import (
     Bounds,
     base_interval,
@@ -55,7 +55,7 @@ from pipeline.fetch import (
     fetch,
     parse_resolve_table,
 )
-from pipeline.parse_pool import parse_pool
+from pipeline.parse_pool import parse_pool, parse_positional
 from pipeline.politeness import HostGate, async_twin
 from pipeline.queueing import send_articles
 from pipeline.settings import Settings
@@ -418,7 +418,7 @@ class Poller:
         content_type = result.headers.get("Content-Type", "")
         parsed: ParsedFeed = await asyncio.get_running_loop().run_in_executor(
             self._pool,
-            _parse,
+            parse_positional,
             result.body,
             feed.id,
             feed.language,
@@ -580,23 +580,3 @@ class Poller:
             next_in=round(due - started, 1),
             error=outcome.error or None,
         )
-
-
-def _parse(
-    body: bytes,
-    source: str,
-    language: str,
-    content_type: str,
-    base_url: str,
-    fetched_at: float,
-    max_entries: int,
-) -> ParsedFeed:
-    return parse_feed(
-        body,
-        source=source,
-        language=language,
-        content_type=content_type,
-        base_url=base_url,
-        fetched_at=fetched_at,
-        max_entries=max_entries,
-    )

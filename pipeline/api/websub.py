@@ -27,8 +27,8 @@ from pipeline.api.subscriptions import ASYNC_REDIS
 from pipeline.config import ConfigError, load_config
 from pipeline.core import websub as ws
 from pipeline.core.feeds import FeedSpec
-from pipeline.core.parse import ParsedFeed, parse_feed
-from pipeline.parse_pool import parse_pool
+from pipeline.core.parse import ParsedFeed
+from pipeline.parse_pool import parse_pool, parse_positional
 from pipeline.queueing import client_app, send_articles
 from pipeline.websub import WebSubStore
 
@@ -138,7 +138,7 @@ async def receive(request: web.Request) -> web.Response:
     res = _resources(request.app)
     parsed: ParsedFeed = await asyncio.get_running_loop().run_in_executor(
         res["pool"],
-        _parse,
+        parse_positional,
         body,
         feed_id,
         feed.language,
@@ -170,26 +170,6 @@ def _enqueue_new(
         send_articles(celery, feed_id, [a.to_dict() for a in new])
         feeds.mark_seen(feed_id, [a.id for a in new], now, keep)
     return len(new)
-
-
-def _parse(
-    body: bytes,
-    source: str,
-    language: str,
-    content_type: str,
-    base_url: str,
-    fetched_at: float,
-    max_entries: int,
-) -> ParsedFeed:
-    return parse_feed(
-        body,
-        source=source,
-        language=language,
-        content_type=content_type,
-        base_url=base_url,
-        fetched_at=fetched_at,
-        max_entries=max_entries,
-    )
 
 
 async def _parse_pool(app: web.Application) -> Any:
