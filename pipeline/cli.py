@@ -441,19 +441,35 @@ def classify(
 @app.command("eval")
 def eval_topics(
     file: Annotated[Path, typer.Argument(metavar="FILE.jsonl", help="Labelled articles.")],
+    part: Annotated[
+        str,
+        typer.Option(
+            "--part",
+            help="Show one part only: 'dev' to tune without seeing held-out items, "
+            "'held-out' for the honest estimate, 'all' for both.",
+        ),
+    ] = "all",
+    errors: Annotated[
+        bool, typer.Option("--errors/--no-errors", help="List the errors (of the part shown).")
+    ] = True,
     as_json: JsonOpt = False,
 ) -> None:
     """Precision, recall and F1 per topic and language, dev and held-out, with every error."""
     from pipeline.core.classify import Classifier
-    from pipeline.evaluate import EvalDataError, evaluate, format_report, load_jsonl
+    from pipeline.evaluate import PARTS, EvalDataError, evaluate, format_report, load_jsonl
 
+    if part not in PARTS:
+        fail(f"--part must be one of {', '.join(PARTS)}, not {part!r}", 2)
     try:
         items = load_jsonl(file)
     except (OSError, EvalDataError) as exc:
         fail(str(exc), 2)
         raise
     report = evaluate(items, Classifier(_topics()))
-    typer.echo(json.dumps(report.to_dict()) if as_json else format_report(report))
+    if as_json:
+        typer.echo(json.dumps(report.to_dict(part, errors)))
+    else:
+        typer.echo(format_report(report, part=part, errors=errors))
 
 
 @app.command("eval-dedupe")

@@ -4,7 +4,9 @@ Each item is ``{"id", "title", "summary", "language", "labels": [...]}`` (other 
 for the report but ignored). ``split`` puts a fixed ~30% of the items, chosen by a hash of their
 id, into a held-out part that rule tuning must not look at; the report gives precision, recall
 and F1 for the dev part and the held-out part separately, per topic and per language, and lists
-every error with the classifier's explanation.
+every error with the classifier's explanation. ``part="dev"`` limits the report (text and JSON)
+to the dev part, so rules can be tuned without seeing a held-out item; ``part="held-out"``
+gives the honest estimate alone, and ``errors=False`` leaves the error listing out.
 """
 
 from __future__ import annotations
@@ -20,6 +22,9 @@ from pipeline.core.classify import Classifier, TopicResult
 
 #: Share of items (by id hash, in percent) kept out of tuning.
 HELD_OUT_PERCENT = 30
+
+#: Names of the parts a report can be limited to ("all" is both).
+PARTS = ("all", "dev", "held-out")
 
 
 class EvalDataError(ValueError):
@@ -233,15 +238,33 @@ class EvalReport:
                     )
         return combined
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
+    def errors_in(self, part: str = "all") -> list[EvalError]:
+        """The errors of one part ("dev", "held-out") or of both ("all")."""
+        _check_part(part)
+        return [e for e in self.errors if part == "all" or e.part == part]
+
+    def to_dict(self, part: str = "all", errors: bool = True) -> dict[str, Any]:
+        """Figures (and errors) of both parts, or of one part only."""
+        _check_part(part)
+        data: dict[str, Any] = {
             "topics": self.topics,
             "held_out_percent": HELD_OUT_PERCENT,
-            "dev": self.dev.to_dict(),
-            "held_out": self.held_out.to_dict(),
-            "all": self.all.to_dict(),
-            "errors": [e.to_dict() for e in self.errors],
+            "part": part,
         }
+        if part in ("all", "dev"):
+            data["dev"] = self.dev.to_dict()
+        if part in ("all", "held-out"):
+            data["held_out"] = self.held_out.to_dict()
+        if part == "all":
+            data["all"] = self.all.to_dict()
+        if errors:
+            data["errors"] = [e.to_dict() for e in self.errors_in(part)]
+        return data
+
+
+def _check_part(part: str) -> None:
+    if part not in PARTS:
+        raise ValueError(f"unknown part {part!r}: expected one of {', '.join(PARTS)}")
 
 
 def evaluate(items: Sequence[dict[str, Any]], classifier: Classifier) -> EvalReport:
@@ -349,17 +372,26 @@ def describe_occurrence(term: Any, occ: Any) -> str:
     )
 
 
-def format_report(report: EvalReport, explain_errors: bool = True) -> str:
+def format_report(
+    report: EvalReport, explain_errors: bool = True, part: str = "all", errors: bool = True
+) -> str:
+    """The text report: figures of both parts (or of ``part`` only), then the errors."""
+    _check_part(part)
     lines = [
         f"held out: items whose id hashes into the fixed {HELD_OUT_PERCENT}% (not used for tuning)",
         "",
     ]
-    lines += _format_part(report.dev)
-    lines.append("")
-    lines += _format_part(report.held_out)
-    lines.append("")
-    lines.append(f"errors: {len(report.errors)}")
-    for error in sorted(report.errors, key=lambda e: (e.part, e.id)):
+    if part in ("all", "dev"):
+        lines += _format_part(report.dev)
+        lines.append("")
+    if part in ("all", "held-out"):
+        lines += _format_part(report.held_out)
+        lines.append("")
+    if not errors:
+        return "\n".join(lines).rstrip("\n")
+    shown = report.errors_in(part)
+    lines.append(f"errors: {len(shown)}" + ("" if part == "all" else f" ({part} part)"))
+    for error in sorted(shown, key=lambda e: (e.part, e.id)):
         if explain_errors:
             lines += _format_error(error)
         else:

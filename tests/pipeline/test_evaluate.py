@@ -6,6 +6,8 @@ The small items here are team-written; the labelled set is read from ../shared a
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -94,3 +96,63 @@ def test_labelled_set_meets_targets(classifier: Classifier) -> None:
     for topic, counts in report.held_out.by_topic.items():
         assert counts.precision is not None and counts.precision >= 0.9, topic
         assert counts.f1 is not None and counts.f1 >= 0.75, topic
+
+
+def _two_part_items() -> list[dict[str, object]]:
+    """Team-written items, one wrong in each part (ids chosen by where they hash)."""
+    items = [{"id": f"p{i:03d}"} for i in range(40)]
+    dev, held_out = split(items)
+    wrong = {"title": "Choir of children sings carols", "summary": "", "language": "en"}
+    return [
+        {**dev[0], **wrong, "labels": ["child_rights"]},
+        {**held_out[0], **wrong, "labels": ["child_rights"]},
+        {**dev[1], "title": "Sappers clear landmines", "language": "en", "labels": ["demining"]},
+    ]
+
+
+def test_dev_part_only_hides_held_out_items(classifier: Classifier) -> None:
+    items = _two_part_items()
+    dev_id, held_id = str(items[0]["id"]), str(items[1]["id"])
+    report = evaluate(items, classifier)
+    assert [e.id for e in report.errors_in("dev")] == [dev_id]
+    assert [e.id for e in report.errors_in("held-out")] == [held_id]
+    text = format_report(report, part="dev")
+    assert dev_id in text and held_id not in text
+    assert "dev: 2 items" in text and "held-out:" not in text
+    data = report.to_dict(part="dev")
+    assert "held_out" not in data and "all" not in data
+    assert [e["id"] for e in data["errors"]] == [dev_id]
+    summary = format_report(report, part="held-out", errors=False)
+    assert "held-out: 1 items" in summary and "errors" not in summary and held_id not in summary
+    assert "errors" not in report.to_dict(part="held-out", errors=False)
+    # the default still shows both parts and every error
+    assert held_id in format_report(report) and dev_id in format_report(report)
+    with pytest.raises(ValueError, match="unknown part"):
+        format_report(report, part="test")
+
+
+def test_cli_eval_part_option(tmp_path: Path) -> None:
+    items = _two_part_items()
+    held_id = str(items[1]["id"])
+    path = tmp_path / "items.jsonl"
+    path.write_text("".join(json.dumps(item) + "\n" for item in items))
+    newsmon = str(Path(sys.executable).parent / "newsmon")
+    config = ["--config", str(REPO / "config")]
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [newsmon, *config, "eval", str(path), *args],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    dev = run("--part", "dev")
+    assert dev.returncode == 0, dev.stderr
+    assert "dev:" in dev.stdout and "held-out:" not in dev.stdout and held_id not in dev.stdout
+    as_json = json.loads(run("--part", "dev", "--json").stdout)
+    assert "held_out" not in as_json and held_id not in json.dumps(as_json)
+    summary = run("--part", "held-out", "--no-errors")
+    assert "held-out:" in summary.stdout and held_id not in summary.stdout
+    bad = run("--part", "test")
+    assert bad.returncode == 2 and "--part must be one of" in bad.stderr
