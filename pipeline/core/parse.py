@@ -5,6 +5,8 @@ Runs in the poller's process pool, so everything it returns is picklable plain d
 
 from __future__ import annotations
 
+import base64
+import binascii
 import calendar
 import contextlib
 import re
@@ -196,53 +198,83 @@ def _entry_text(entry: Any) -> str:
 
 # --- fast path ------------------------------------------------------------------------------------
 # feedparser is the reference, but it spends about 1 ms per entry in pure Python. The common case,
-# a well-formed RSS 2.0 document in UTF-8 with plain items, is read here with lxml and given to the
-# same article-building code as feedparser's result, reproducing what feedparser 6.0 makes of each
-# field we use (whitespace stripping, URI joining, its latin-1 and cp1252 repairs, the guid that
-# stands in for a missing link, its date parser). Anything this reader does not know exactly (a
-# DOCTYPE, xml:base/xml:lang, Atom, RDF, another charset, an element feedparser maps onto a field
-# we read, markup inside a text element, a repeated field) returns None, and feedparser parses the
-# document. tests/integration/test_parse_differential.py checks both give the same result on every
-# file of both corpora.
+# a well-formed RSS 2.0, RSS 1.0 (RDF) or Atom 1.0 document in UTF-8, is read here with lxml and
+# given to the same article-building code as feedparser's result. The reader walks the tree the way
+# feedparser 6.0's SAX handlers walk the document, but keeps only what the article builder reads
+# (entry title, summary, first content, link, id, language, dates; feed title, language, links and
+# publisher hints), reproducing the handler rules that decide them: the depth rule by which an
+# outer element beats a nested one (media:title inside media:content), the title depth, a second
+# description becoming content, content:encoded standing in for a missing summary, the guid that
+# stands in for a missing link, whitespace stripping, URI joining, base64 text, its latin-1 and
+# cp1252 repairs and its date parser. Anything it does not know exactly (a DOCTYPE, xml:base,
+# another charset, an element with a handler it has not modelled, markup inside a text element,
+# text with the XHTML type) returns None, and feedparser parses the document.
+# tests/integration/test_parse_differential.py checks both give the same result on every file of
+# both corpora; tests/pipeline/core/test_parse.py does the same on generated feeds.
 
 _FP = feedparser.api.StrictFeedParser
 #: feedparser's prefix for each namespace it knows ("" = treated as RSS/Atom core elements).
 _FP_PREFIXES = {uri.lower(): prefix for uri, prefix in _FP.namespaces.items()}
 _XML_ENC = feedparser.encodings.RE_XML_PI_ENCODING
 _UTF8 = ("utf-8", "utf8")
-#: Keys of an entry that the article builder reads or that feedparser derives them from.
-_RESERVED = frozenset(
-    "title link id guid summary description content published updated language links "
-    "published_parsed updated_parsed".split()
-)
-#: Elements with a feedparser handler known to leave the fields we read alone.
-_HARMLESS = frozenset(
-    "category author comments enclosure dc_creator dc_subject media_content media_thumbnail "
-    "media_category media_credit".split()
-)
-#: Item elements this reader interprets: feedparser key -> our field.
-_ITEM_FIELDS = {
+_BOM = b"\xef\xbb\xbf"
+_ATOM_NS = "http://www.w3.org/2005/Atom"
+_RDF_NS = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+_XML_NS = "{http://www.w3.org/XML/1998/namespace}"
+_HTML_TYPES = frozenset(_FP.html_types)
+_COPIED_TO_SUMMARY = _HTML_TYPES | {"text/plain"}
+#: Element (feedparser dispatch key) -> the handler rule of feedparser's that this reader follows.
+_TEXT_KINDS = {
     "title": "title",
-    "link": "link",
-    "guid": "id",
+    "dc_title": "title",
+    "media_title": "media_title",
     "description": "description",
-    "content_encoded": "content",
+    "dc_description": "description",
+    "media_description": "description",
+    "summary": "summary",
+    "itunes_summary": "summary",
+    "content_encoded": "content_encoded",
+    "fullitem": "content_encoded",
+    "content": "content",
+    "link": "link",
+    "guid": "guid",
+    "id": "guid",
     "pubdate": "published",
+    "published": "published",
+    "issued": "published",
+    "dcterms_issued": "published",
+    "updated": "updated",
+    "modified": "updated",
+    "lastbuilddate": "updated",
     "dc_date": "updated",
-}
-#: Channel elements that could replace the fields we read from the channel.
-_CHANNEL_UNSAFE = frozenset(
-    "dc_title media_title itunes_title item entry source content_encoded body xhtml_body "
-    "fullitem dc_description".split()
-)
-_CHANNEL_FIELDS = {
-    "title": "title",
+    "dcterms_modified": "updated",
     "language": "language",
     "dc_language": "language",
-    "ttl": "ttl",
-    "sy_updateperiod": "sy_updateperiod",
-    "sy_updatefrequency": "sy_updatefrequency",
 }
+#: Elements whose feedparser handlers only fill keys the article builder never reads (authors,
+#: tags, enclosures, media, rights...) and that may hold child elements, walked in turn.
+_CONTAINERS = frozenset(
+    "author dc_author dc_creator contributor itunes_owner media_content media_group".split()
+)
+#: The same, but for elements that must be leaves (their handlers treat children as markup).
+_LEAVES = frozenset(
+    "name email uri url homepage webmaster managingeditor dc_publisher dc_contributor "
+    "itunes_author itunes_name itunes_email category dc_subject keywords media_category "
+    "media_keywords itunes_category itunes_keywords enclosure media_thumbnail media_credit "
+    "media_rating media_restriction media_license media_player copyright rights dc_rights "
+    "subtitle tagline itunes_subtitle generator cloud info feedburner_browserfriendly "
+    "itunes_explicit itunes_block itunes_image created dcterms_created expirationdate".split()
+)
+#: Keys of an entry or feed that the article builder reads: an unknown element of that name
+#: would be stored over them.
+_RESERVED = frozenset(
+    "title link id guid summary description content published updated language links "
+    "published_parsed updated_parsed ttl sy_updateperiod sy_updatefrequency".split()
+)
+#: Unknown elements (no feedparser handler) whose text the feed keeps as a publisher hint.
+_FEED_HINTS = frozenset(("ttl", "sy_updateperiod", "sy_updatefrequency"))
+_IMAGE_CHILDREN = frozenset("title link url width height description".split())
+_TEXTINPUT_CHILDREN = frozenset("title link name description".split())
 _LXML_PARSER = None
 
 
@@ -284,31 +316,45 @@ def _fp_key(el: Any) -> str:
     return f"{prefix.lower()}_{local}" if prefix else local
 
 
-def _fp_text(el: Any, base: str = "", uri: bool = False, attrs_ok: bool = False) -> str:
-    """An element's text as feedparser's ``pop`` leaves it (sanitising and URI resolution off)."""
-    if len(el) or (el.attrib and not attrs_ok):
-        raise _Unusual("markup or attributes in a text element")
-    out = (el.text or "").strip()
-    if uri and out:
-        out = feedparser.urls._urljoin(base, out)
-    if not out.isascii():  # feedparser's repair of UTF-8 read as latin-1
-        with contextlib.suppress(UnicodeEncodeError, UnicodeDecodeError):
-            out = out.encode("iso-8859-1").decode("utf-8")
-    return out.translate(feedparser.mixin._cp1252)
+def _fp_attrs(el: Any) -> dict[str, str]:
+    """An element's attributes as feedparser's handlers see them (names lowercased, rel/type too).
+
+    xml:lang is left out (it only matters on the root); xml:base, a bare base or lang, and other
+    namespaced attributes (which feedparser may file under their local name) are refused.
+    """
+    attrs: dict[str, str] = {}
+    for key, value in el.attrib.items():
+        if key[0] == "{":
+            if key == _XML_NS + "lang":
+                continue
+            uri, local = key[1:].split("}", 1)
+            if uri != _RDF_NS or local not in ("about", "resource"):
+                raise _Unusual(f"attribute {key}")
+            attrs["rdf:" + local] = value
+            continue
+        low = key.lower()
+        if low in ("base", "lang", "xmlns") or low in attrs:
+            raise _Unusual(f"attribute {key}")
+        attrs[low] = value.lower() if low in ("rel", "type") else value
+    return attrs
 
 
-def _fast_encoding_ok(body: bytes, content_type: str, base_url: str) -> bool:
-    """True when feedparser would decode ``body`` as UTF-8 without complaint and lxml agrees."""
-    if body[:1] != b"<":
-        return False  # a BOM, leading space or other bytes: leave the sniffing to feedparser
-    match = _XML_ENC.match(body)
+def _document(body: bytes, content_type: str, base_url: str) -> bytes:
+    """The bytes lxml should parse, when feedparser would decode ``body`` as UTF-8 cleanly."""
+    data = body[3:] if body[:3] == _BOM else body
+    if data[:1] != b"<":
+        stripped = data.lstrip(b" \t\r\n")
+        # feedparser puts its own XML declaration first; one after whitespace breaks expat.
+        if stripped[:1] != b"<" or stripped[:5].lower() == b"<?xml":
+            raise _Unusual("leading bytes")
+    match = _XML_ENC.match(data)
     xml_encoding = match.group(1).decode("ascii", "replace").lower() if match else ""
     if xml_encoding not in ("", *_UTF8):
-        return False
+        raise _Unusual("declared encoding")
     mime, charset = feedparser.encodings.parse_content_type(content_type)
     if not content_type:
         if base_url:  # feedparser then sees headers without a Content-Type: a bozo
-            return False
+            raise _Unusual("no content type")
         encoding = xml_encoding or "utf-8"
     elif mime in ("application/xml", "application/xml-dtd") or (
         mime.startswith("application/") and mime.endswith("+xml")
@@ -317,8 +363,10 @@ def _fast_encoding_ok(body: bytes, content_type: str, base_url: str) -> bool:
     elif mime == "text/xml" or (mime.startswith("text/") and mime.endswith("+xml")):
         encoding = charset
     else:
-        return False
-    return encoding.lower() in _UTF8
+        raise _Unusual("content type")
+    if encoding.lower() not in _UTF8:
+        raise _Unusual("encoding")
+    return data
 
 
 def _safe_base(base_url: str) -> str:
@@ -333,151 +381,286 @@ def _safe_base(base_url: str) -> str:
     raise _Unusual("base URI does not settle")
 
 
-def _check_attrs(el: Any) -> None:
-    for key in el.attrib:
-        low = key.lower()
-        if low in ("base", "lang") or low.startswith("{http://www.w3.org/xml/1998/namespace}"):
-            raise _Unusual("xml:base or xml:lang")
+def _content_type(attrs: dict[str, str], default: str) -> str:
+    return _FP.map_content_type(attrs.get("type", default))
 
 
-def _link_attrs(el: Any) -> dict[str, str] | None:
-    """An Atom-style link's attributes as feedparser keeps them, or None for an RSS text link."""
-    attrs = {}
-    for key, value in el.attrib.items():
-        if key[0] == "{":
-            raise _Unusual("namespaced attribute on a link")
-        low = key.lower()
-        attrs[low] = value.lower() if low in ("rel", "type") else value
-    href = attrs.get("url", attrs.get("uri", attrs.get("href")))
-    if not href:
-        if attrs:
-            raise _Unusual("link with attributes but no href")
-        return None
-    attrs.setdefault("rel", "alternate")
-    attrs["href"] = href
-    return attrs
+def _has_handler(key: str) -> bool:
+    return hasattr(_FP, "_start_" + key) or hasattr(_FP, "_end_" + key)
 
 
-def _fast_item(item: Any, base: str) -> dict[str, Any]:
-    _check_attrs(item)
-    if item.attrib:
-        raise _Unusual("attributes on an item")
-    seen: dict[str, Any] = {}
-    guid_is_link = False
-    for child in item:
-        _check_attrs(child)
-        key = _fp_key(child)
-        if key == "link" and child.attrib:
-            attrs = _link_attrs(child)
-            if attrs is not None:
-                if attrs["rel"] == "alternate" or len(child):
-                    raise _Unusual("alternate link element in an item")
-                continue
-        field_ = _ITEM_FIELDS.get(key)
-        if field_ is not None:
-            if field_ in seen:
-                raise _Unusual(f"repeated {key}")
-            if key == "guid":
-                attrs = {k.lower(): v for k, v in child.attrib.items()}
-                if set(attrs) - {"ispermalink"}:
-                    raise _Unusual("guid attributes")
-                guid_is_link = attrs.get("ispermalink", "true") == "true"
-                seen[field_] = _fp_text(child, base, uri=guid_is_link, attrs_ok=True)
+class _FastReader:
+    """feedparser 6.0's handler state, for the fields the article builder reads."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.feed: dict[str, Any] = {"links": []}
+        self.entries: list[dict[str, Any]] = []
+        self.entry: dict[str, Any] | None = None
+        #: Depth at which each entry field was stored (feedparser's property_depth_map).
+        self.depths: dict[str, int] = {}
+        self.title_depth = -1
+        self.has_content = False
+
+    # -- text, as feedparser's pop() leaves it (sanitising and relative-URI rewriting off) -------
+    def text(
+        self, el: Any, attrs: dict[str, str], content_type: str = "", resolve: bool = False
+    ) -> str:
+        if len(el):
+            raise _Unusual("markup in a text element")
+        out = (el.text or "").strip()
+        if content_type:  # a content element: its type may call for base64
+            if content_type == "application/xhtml+xml":
+                raise _Unusual("XHTML text")  # feedparser escapes it as it reads
+            plain = content_type.startswith("text/") or content_type.endswith(("+xml", "/xml"))
+            if attrs.get("mode", "") == "base64" or not plain:
+                with contextlib.suppress(binascii.Error, binascii.Incomplete, UnicodeDecodeError):
+                    out = base64.decodebytes(out.encode("utf8")).decode("utf8")
+        if resolve and out:
+            out = feedparser.urls._urljoin(self.base, out)
+        if not out.isascii():  # feedparser's repair of UTF-8 read as latin-1
+            with contextlib.suppress(UnicodeEncodeError, UnicodeDecodeError):
+                out = out.encode("iso-8859-1").decode("utf-8")
+        return out.translate(feedparser.mixin._cp1252)
+
+    def store(self, name: str, value: Any, depth: int) -> None:
+        """feedparser's rule for an entry field: a value does not replace one stored shallower."""
+        if self.entry is None:
+            self.feed[name] = value
+            return
+        old = self.depths.get(name)
+        if old is None or depth <= old:
+            self.depths[name] = depth
+            self.entry[name] = value
+
+    # -- elements --------------------------------------------------------------------------------
+    def element(self, el: Any, depth: int) -> None:
+        key = _fp_key(el)
+        attrs = _fp_attrs(el)
+        kind = _TEXT_KINDS.get(key)
+        if kind is not None:
+            getattr(self, "_" + kind)(el, attrs, depth)
+        elif key in ("item", "entry"):
+            self.item(el, attrs, depth)
+        elif key == "image":
+            self.aside(el, depth, _IMAGE_CHILDREN)
+        elif key == "textinput":
+            self.aside(el, depth, _TEXTINPUT_CHILDREN)
+        elif key in _CONTAINERS:
+            for child in el:
+                self.element(child, depth + 1)
+        elif key in _LEAVES:
+            if len(el):
+                raise _Unusual(f"child elements in {key}")
+        elif key in _FEED_HINTS and self.entry is None:
+            if attrs:
+                raise _Unusual(f"attributes on {key}")
+            self.feed[key] = self.text(el, attrs)
+        elif key in _RESERVED and key not in _FEED_HINTS or _has_handler(key):
+            raise _Unusual(f"element {key}")
+        else:  # no handler: feedparser files its text under its own name
+            for child in el:
+                self.element(child, depth + 1)
+
+    def item(self, el: Any, attrs: dict[str, str], depth: int) -> None:
+        if self.entry is not None:
+            raise _Unusual("entry inside an entry")
+        if set(attrs) - {"rdf:about"}:
+            raise _Unusual("attributes on an entry")
+        self.entry = {}
+        self.entries.append(self.entry)
+        self.depths = {}
+        self.title_depth = -1
+        if attrs.get("rdf:about"):
+            self.entry["id"] = attrs["rdf:about"]
+        for child in el:
+            self.element(child, depth + 1)
+        self.entry = None
+        self.has_content = False
+
+    def aside(self, el: Any, depth: int, children: frozenset[str]) -> None:
+        """A channel's <image> or <textinput>: its fields go elsewhere, but it moves title_depth."""
+        if self.entry is not None:
+            raise _Unusual("image or textinput in an entry")
+        self.title_depth = -1
+        for child in el:
+            key = _fp_key(child)
+            if key not in children or child.prefix:
+                raise _Unusual(f"{key} in image or textinput")
+            value = self.text(child, _fp_attrs(child))
+            if key == "title" and value:
+                self.title_depth = depth + 1
+
+    def _title(self, el: Any, attrs: dict[str, str], depth: int, media: bool = False) -> None:
+        value = self.text(el, attrs, _content_type(attrs, "text/plain"))
+        if not -1 < self.title_depth <= depth:
+            self.store("title", value, depth)
+        if value and not media:
+            self.title_depth = depth
+
+    def _media_title(self, el: Any, attrs: dict[str, str], depth: int) -> None:
+        self._title(el, attrs, depth, media=True)
+
+    def _description(self, el: Any, attrs: dict[str, str], depth: int, plain: bool = False) -> None:
+        context = self.feed if self.entry is None else self.entry
+        if "summary" in context and not self.has_content:
+            self._content(el, attrs, depth)  # a second description becomes content
+        elif self.entry is None:
+            self.text(el, attrs, _content_type(attrs, "text/html"))  # the feed's subtitle
+        else:
+            default = "text/plain" if plain else "text/html"
+            self.store("summary", self.text(el, attrs, _content_type(attrs, default)), depth)
+
+    def _summary(self, el: Any, attrs: dict[str, str], depth: int) -> None:
+        if self.entry is None:
+            raise _Unusual("feed summary")
+        self._description(el, attrs, depth, plain=True)
+
+    def _content(
+        self, el: Any, attrs: dict[str, str], depth: int, default: str = "text/plain"
+    ) -> None:
+        if self.entry is None:
+            raise _Unusual("feed content")
+        self.has_content = True
+        content_type = _content_type(attrs, default)
+        value = self.text(el, attrs, content_type)
+        self.entry.setdefault("content", []).append({"value": value})
+        if content_type in _COPIED_TO_SUMMARY:
+            self.entry.setdefault("summary", value)
+
+    def _content_encoded(self, el: Any, attrs: dict[str, str], depth: int) -> None:
+        self._content(el, attrs, depth, default="text/html")
+
+    def _link(self, el: Any, attrs: dict[str, str], depth: int) -> None:
+        attrs.setdefault("rel", "alternate")
+        attrs.setdefault("type", "application/atom+xml" if attrs["rel"] == "self" else "text/html")
+        href = attrs.get("url", attrs.get("uri", attrs.get("href")))
+        if href:
+            if len(el):
+                raise _Unusual("child elements in a link")
+            href = feedparser.urls._urljoin(self.base, href)
+            alternate = attrs["rel"] == "alternate" and (
+                _FP.map_content_type(attrs["type"]) in _HTML_TYPES
+            )
+            if self.entry is None:
+                self.feed["links"].append({"rel": attrs["rel"], "href": href})
+                if alternate:
+                    self.feed["link"] = href
+            elif alternate:
+                self.entry["link"] = href
+            return
+        if set(attrs) != {"rel", "type"}:
+            raise _Unusual("link attributes without an href")
+        value = self.text(el, attrs, resolve=True)
+        if self.entry is None:
+            value = re.sub("&([A-Za-z0-9_]+);", r"&\g<1>", value)
+            self.feed["links"].append({"rel": attrs["rel"], "href": value})
+            self.feed["link"] = value
+        else:
+            value = value.replace("&amp;", "&")
+            self.entry["link"] = re.sub("&([A-Za-z0-9_]+);", r"&\g<1>", value)
+
+    def _guid(self, el: Any, attrs: dict[str, str], depth: int) -> None:
+        is_link = attrs.get("ispermalink", "true") == "true"
+        value = self.text(el, attrs, resolve=is_link)
+        if self.entry is not None:
+            self.store("id", value, depth)
+            if is_link:
+                self.entry.setdefault("link", value)
+
+    def _published(self, el: Any, attrs: dict[str, str], depth: int) -> None:
+        value = self.text(el, attrs)
+        if self.entry is not None:
+            self.entry["published_parsed"] = feedparser.datetimes._parse_date(value)
+
+    def _updated(self, el: Any, attrs: dict[str, str], depth: int) -> None:
+        value = self.text(el, attrs)
+        if self.entry is not None:
+            self.entry["updated_parsed"] = feedparser.datetimes._parse_date(value)
+
+    def _language(self, el: Any, attrs: dict[str, str], depth: int) -> None:
+        self.store("language", self.text(el, attrs), depth)
+
+
+def _read_root(root: Any, reader: _FastReader) -> None:
+    key = _fp_key(root)
+    attrs = _fp_attrs(root)
+    lang = root.get(_XML_NS + "lang")
+    if lang and key in ("rss", "feed"):  # feedparser takes xml:lang on these roots as the language
+        reader.feed["language"] = lang.replace("_", "-")
+    if key == "rss":
+        if set(attrs) - {"version"} or len(root) != 1 or _fp_key(root[0]) != "channel":
+            raise _Unusual("rss without exactly one channel")
+        channel = root[0]
+        if set(_fp_attrs(channel)) - {"rdf:about"}:
+            raise _Unusual("attributes on the channel")
+        for child in channel:
+            reader.element(child, 3)
+    elif key == "feed":
+        if root.tag != f"{{{_ATOM_NS}}}feed" or attrs:
+            raise _Unusual("not Atom 1.0")
+        for child in root:
+            reader.element(child, 2)
+    elif key == "rdf_rdf" and root.tag == f"{{{_RDF_NS}}}RDF":
+        if attrs or not len(root) or _fp_key(root[0]) != "channel":
+            raise _Unusual("RDF without a leading channel")
+        if set(_fp_attrs(root[0])) - {"rdf:about"}:
+            raise _Unusual("attributes on the channel")
+        for child in root[0]:
+            reader.element(child, 3)
+        for child in root[1:]:  # after </channel> feedparser is no longer "in the feed"
+            key = _fp_key(child)
+            if key == "item":
+                reader.element(child, 2)
+            elif key in ("image", "textinput"):
+                reader.aside(child, 2, _IMAGE_CHILDREN | _TEXTINPUT_CHILDREN)
             else:
-                seen[field_] = _fp_text(child, base, uri=key == "link")
-            continue
-        if len(child):
-            raise _Unusual(f"nested elements in {key}")
-        if key in _HARMLESS:
-            continue
-        if key in _RESERVED or hasattr(_FP, "_start_" + key) or hasattr(_FP, "_end_" + key):
-            raise _Unusual(f"item element {key}")
-        if "_" not in key and child.attrib:
-            raise _Unusual(f"unknown element {key} with attributes")
-    entry: dict[str, Any] = {}
-    if "title" in seen:
-        entry["title"] = seen["title"]
-    if "link" in seen:
-        link = seen["link"].replace("&amp;", "&")
-        entry["link"] = re.sub("&([A-Za-z0-9_]+);", r"&\g<1>", link)
-    elif "id" in seen and guid_is_link:
-        entry["link"] = seen["id"]
-    if "id" in seen:
-        entry["id"] = seen["id"]
-    if "content" in seen:
-        entry["content"] = [{"value": seen["content"]}]
-    if "description" in seen:
-        entry["summary"] = seen["description"]
-    elif "content" in seen:
-        entry["summary"] = seen["content"]
-    if "published" in seen:
-        entry["published_parsed"] = feedparser.datetimes._parse_date(seen["published"])
-    if "updated" in seen:
-        entry["updated_parsed"] = feedparser.datetimes._parse_date(seen["updated"])
-    return entry
+                raise _Unusual(f"RDF element {key}")
+    else:
+        raise _Unusual(f"root {root.tag}")
 
 
-def fast_rss(
+def _fast_parse(
+    body: bytes, content_type: str, base_url: str
+) -> tuple[dict[str, Any], list[dict[str, Any]], str]:
+    head = body[:_HEAD].upper()
+    if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
+        raise _Unusual("DOCTYPE")
+    data = _document(body, content_type, base_url)
+    if b"xml:base" in data:
+        raise _Unusual("xml:base")
+    from lxml import etree
+
+    root = etree.fromstring(data, _lxml_parser())
+    reader = _FastReader(_safe_base(base_url))
+    _read_root(root, reader)
+    return reader.feed, reader.entries, ""
+
+
+def fast_feed(
     body: bytes, *, content_type: str = "", base_url: str = ""
 ) -> tuple[dict[str, Any], list[dict[str, Any]], str] | None:
     """(feed, entries, bozo) as feedparser would give them, or None to let feedparser parse.
 
-    Takes only well-formed RSS 2.0 in UTF-8 made of elements whose treatment by feedparser 6.0 it
-    reproduces exactly; returns None for anything else, and on any surprise.
+    Takes only well-formed RSS 2.0, RSS 1.0 and Atom 1.0 in UTF-8 made of elements whose
+    treatment by feedparser 6.0 it reproduces exactly; returns None for anything else, and on any
+    surprise. The dicts hold only the keys the article builder reads.
     """
     try:
-        head = body[:_HEAD]
-        if b"<!DOCTYPE" in head.upper() or b"<!ENTITY" in head.upper():
-            return None
-        if not _fast_encoding_ok(body, content_type, base_url):
-            return None
-        if b"xml:base" in body or b"xml:lang" in body:
-            return None
-        from lxml import etree
-
-        root = etree.fromstring(body, _lxml_parser())
-        if root.tag != "rss" or root.prefix or root.get("version", "")[:2] != "2.":
-            return None
-        if len(root.attrib) != 1 or len(root) != 1 or root[0].tag != "channel":
-            return None
-        channel = root[0]
-        _check_attrs(channel)
-        if channel.attrib:
-            return None
-        base = _safe_base(base_url)
-        feed: dict[str, Any] = {"links": []}
-        items = []
-        for child in channel:
-            key = _fp_key(child)
-            _check_attrs(child)
-            if key == "item":
-                items.append(child)
-                continue
-            if key in _CHANNEL_UNSAFE:
-                return None
-            if key == "link":
-                attrs = _link_attrs(child) if child.attrib else None
-                if attrs is None:
-                    feed["links"].append({"rel": "alternate", "href": _fp_text(child, base, True)})
-                elif len(child):
-                    return None
-                else:
-                    attrs["href"] = feedparser.urls._urljoin(base, attrs["href"])
-                    feed["links"].append(attrs)
-                continue
-            name = _CHANNEL_FIELDS.get(key)
-            if name is not None:
-                if name in feed:
-                    return None
-                feed[name] = _fp_text(child)
-        if sum(1 for _ in root.iter("item", "{*}item")) != len(items):
-            return None
-        entries = [_fast_item(item, base) for item in items]
+        return _fast_parse(body, content_type, base_url)
     except _Unusual:
         return None
     except Exception:  # noqa: BLE001 - not well-formed, or anything unforeseen: feedparser decides
         return None
-    return feed, entries, ""
+
+
+def fast_path_refusal(body: bytes, *, content_type: str = "", base_url: str = "") -> str:
+    """Why the fast path leaves ``body`` to feedparser ("" when it takes it): for diagnostics."""
+    try:
+        _fast_parse(body, content_type, base_url)
+    except Exception as exc:  # noqa: BLE001 - every refusal is a reason to report
+        return f"{type(exc).__name__}: {exc}"[:200]
+    return ""
 
 
 def parse_feed(
@@ -505,7 +688,7 @@ def parse_feed(
     body, defused = defuse_doctype(body)
     fast_doc = None
     if fast and not defused:
-        fast_doc = fast_rss(body, content_type=content_type, base_url=base_url)
+        fast_doc = fast_feed(body, content_type=content_type, base_url=base_url)
     if fast_doc is not None:
         feed, entries, bozo = fast_doc
     else:

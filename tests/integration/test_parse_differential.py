@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.core.parse import fast_rss, parse_feed
+from pipeline.core.parse import fast_feed, parse_feed
 from tests.conftest import shared_path
 
 SKIP_NAMES = {"SOURCE.md", "SOURCES.md", "README.md"}
@@ -39,7 +39,7 @@ def test_fast_path_equals_feedparser(content_type: str, base_url: str) -> None:
     accepted, real_accepted, mismatches = 0, 0, []
     for path in files:
         body = path.read_bytes()
-        if fast_rss(body, content_type=content_type, base_url=base_url) is None:
+        if fast_feed(body, content_type=content_type, base_url=base_url) is None:
             continue
         accepted += 1
         real_accepted += "real-feeds" in path.parts
