@@ -254,16 +254,18 @@ _TEXT_KINDS = {
 #: Elements whose feedparser handlers only fill keys the article builder never reads (authors,
 #: tags, enclosures, media, rights...) and that may hold child elements, walked in turn.
 _CONTAINERS = frozenset(
-    "author dc_author dc_creator contributor itunes_owner media_content media_group".split()
+    "author dc_author dc_creator contributor itunes_owner media_content media_group "
+    "media_thumbnail".split()
 )
 #: The same, but for elements that must be leaves (their handlers treat children as markup).
 _LEAVES = frozenset(
     "name email uri url homepage webmaster managingeditor dc_publisher dc_contributor "
     "itunes_author itunes_name itunes_email category dc_subject keywords media_category "
-    "media_keywords itunes_category itunes_keywords enclosure media_thumbnail media_credit "
+    "media_keywords itunes_category itunes_keywords enclosure media_credit "
     "media_rating media_restriction media_license media_player copyright rights dc_rights "
     "subtitle tagline itunes_subtitle generator cloud info feedburner_browserfriendly "
-    "itunes_explicit itunes_block itunes_image created dcterms_created expirationdate".split()
+    "itunes_explicit itunes_block itunes_image created dcterms_created expirationdate "
+    "georss_point georss_line georss_polygon georss_box".split()
 )
 #: Keys of an entry or feed that the article builder reads: an unknown element of that name
 #: would be stored over them.
@@ -316,16 +318,17 @@ def _fp_key(el: Any) -> str:
     return f"{prefix.lower()}_{local}" if prefix else local
 
 
-def _fp_attrs(el: Any) -> dict[str, str]:
+def _fp_attrs(el: Any, root: bool = False) -> dict[str, str]:
     """An element's attributes as feedparser's handlers see them (names lowercased, rel/type too).
 
-    xml:lang is left out (it only matters on the root); xml:base, a bare base or lang, and other
-    namespaced attributes (which feedparser may file under their local name) are refused.
+    xml:lang is left out (it only matters on the root), and so is the root's xml:base (read by
+    ``_read_root``); xml:base elsewhere, a bare base or lang, and other namespaced attributes
+    (which feedparser may file under their local name) are refused.
     """
     attrs: dict[str, str] = {}
     for key, value in el.attrib.items():
         if key[0] == "{":
-            if key == _XML_NS + "lang":
+            if key == _XML_NS + "lang" or (root and key == _XML_NS + "base"):
                 continue
             uri, local = key[1:].split("}", 1)
             if uri != _RDF_NS or local not in ("about", "resource"):
@@ -536,8 +539,6 @@ class _FastReader:
         attrs.setdefault("type", "application/atom+xml" if attrs["rel"] == "self" else "text/html")
         href = attrs.get("url", attrs.get("uri", attrs.get("href")))
         if href:
-            if len(el):
-                raise _Unusual("child elements in a link")
             href = feedparser.urls._urljoin(self.base, href)
             alternate = attrs["rel"] == "alternate" and (
                 _FP.map_content_type(attrs["type"]) in _HTML_TYPES
@@ -548,6 +549,8 @@ class _FastReader:
                     self.feed["link"] = href
             elif alternate:
                 self.entry["link"] = href
+            for child in el:  # not text: feedparser reads its children as elements
+                self.element(child, depth + 1)
             return
         if set(attrs) != {"rel", "type"}:
             raise _Unusual("link attributes without an href")
@@ -584,7 +587,15 @@ class _FastReader:
 
 def _read_root(root: Any, reader: _FastReader) -> None:
     key = _fp_key(root)
-    attrs = _fp_attrs(root)
+    attrs = _fp_attrs(root, root=True)
+    xml_base = root.get(_XML_NS + "base")
+    if xml_base:  # feedparser's base for the root, then for each element below it
+        base = reader.base
+        if base:
+            base = feedparser.urls.make_safe_absolute_uri(base, xml_base) or base
+        else:
+            base = feedparser.urls._urljoin(base, xml_base)
+        reader.base = _safe_base(base)
     lang = root.get(_XML_NS + "lang")
     if lang and key in ("rss", "feed"):  # feedparser takes xml:lang on these roots as the language
         reader.feed["language"] = lang.replace("_", "-")
@@ -627,8 +638,6 @@ def _fast_parse(
     if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
         raise _Unusual("DOCTYPE")
     data = _document(body, content_type, base_url)
-    if b"xml:base" in data:
-        raise _Unusual("xml:base")
     from lxml import etree
 
     root = etree.fromstring(data, _lxml_parser())

@@ -126,8 +126,7 @@ def test_fast_path_declines_what_it_does_not_reproduce() -> None:
         plain.replace(b"<channel>", b'<channel xml:base="http://elsewhere.test/">'),
         plain.replace(b"</item>", b"<source url='http://s.test/'>S</source></item>"),
         plain.replace(
-            b"</item>",
-            b'<georss:point xmlns:georss="http://www.georss.org/georss">1 2</georss:point></item>',
+            b"</item>", b"<psc:chapters xmlns:psc='http://podlove.org/simple-chapters'/></item>"
         ),
         b'<feed xmlns="http://purl.org/atom/ns#" version="0.3"><title>t</title></feed>',
         b"  " + plain,  # whitespace before the XML declaration: feedparser's expat refuses it
@@ -150,7 +149,8 @@ NAMESPACES = (
     'xmlns:content="http://purl.org/rss/1.0/modules/content/" '
     'xmlns:atom="http://www.w3.org/2005/Atom" '
     'xmlns:sy="http://purl.org/rss/1.0/modules/syndication/" xmlns:x="http://example.test/ns" '
-    'xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd"'
+    'xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd" '
+    'xmlns:georss="http://www.georss.org/georss"'
 )
 TEXTS = [
     "",
@@ -250,6 +250,8 @@ def _rss_item(r: random.Random, about: str = "") -> str:
             lambda: f"<itunes:summary>{_text(r)}</itunes:summary>",
             lambda: f"<dc:title>{_text(r)}</dc:title>",
             lambda: f"<author>{_text(r)}</author>",
+            lambda: f"<georss:point>{r.choice(['45.2 -1.5', 'nonsense', ''])}</georss:point>",
+            lambda: '<media:thumbnail url="http://t.test/"><x:img src="i.png"/></media:thumbnail>',
         ],
     )
     about = f' rdf:about="{about}"' if about else ""
@@ -282,7 +284,7 @@ def _channel_children(r: random.Random, link_tag: str = "atom:link") -> str:
 
 def _rss_document(r: random.Random) -> bytes:
     items = "".join(_rss_item(r) for _ in range(r.randint(0, 5)))
-    lang = r.choice(["", ' xml:lang="it"'])
+    lang = r.choice(["", ' xml:lang="it"', ' xml:base="http://base.test/dir/"', ' xml:base="sub/"'])
     channel = f"{_channel_children(r)}{items}{_channel_children(r)}"
     start = r.choice(['<?xml version="1.0" encoding="utf-8"?>\n', "", "\ufeff", "\n  "])
     return (
@@ -299,6 +301,10 @@ def _atom_entry(r: random.Random) -> str:
             [
                 lambda: f"<title {r.choice(TEXT_TYPES[:2])}>{_text(r)}</title>",
                 lambda: f'<link href="{r.choice(URLS) or "l"}"{r.choice(LINK_ATTRS)}/>',
+                lambda: (
+                    f'<link href="/l"><media:content><media:title>{_text(r)}</media:title>'
+                    "</media:content></link>"
+                ),
                 lambda: f"<id>{r.choice(URLS)}</id>",
                 lambda: f"<updated>{r.choice(DATES)}</updated>",
                 lambda: f"<published>{r.choice(DATES)}</published>",
