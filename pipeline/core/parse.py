@@ -302,14 +302,27 @@ def _lxml_parser():  # noqa: ANN202 - lxml is imported lazily
     return _LXML_PARSER
 
 
+_KEYS: dict[tuple[str, str | None], str] = {}
+_ENTITY_LIKE = re.compile("&([A-Za-z0-9_]+);")
+
+
 def _fp_key(el: Any) -> str:
     """The name feedparser dispatches an element on (``_start_<key>``): prefix_local, lowercased."""
-    tag = el.tag
+    tag, prefix = el.tag, el.prefix
     if not isinstance(tag, str):
         raise _Unusual("not an element")
+    key = _KEYS.get((tag, prefix))
+    if key is None:
+        key = _dispatch_key(tag, prefix)
+        if len(_KEYS) < 4096:  # a memo of names seen, bounded against hostile documents
+            _KEYS[tag, prefix] = key
+    return key
+
+
+def _dispatch_key(tag: str, given_prefix: str | None) -> str:
     if tag[0] == "{":
         uri, local = tag[1:].split("}", 1)
-        prefix = _FP_PREFIXES.get(uri.lower(), el.prefix)
+        prefix = _FP_PREFIXES.get(uri.lower(), given_prefix) or ""
         if "backend.userland.com/rss" in uri.lower():
             prefix = ""
     else:
@@ -439,6 +452,10 @@ class _FastReader:
     # -- elements --------------------------------------------------------------------------------
     def element(self, el: Any, depth: int) -> None:
         key = _fp_key(el)
+        if key in _LEAVES:  # the commonest case first (categories, credits, enclosures...)
+            if len(el):
+                raise _Unusual(f"child elements in {key}")
+            return
         attrs = _fp_attrs(el)
         kind = _TEXT_KINDS.get(key)
         if kind is not None:
@@ -452,9 +469,6 @@ class _FastReader:
         elif key in _CONTAINERS:
             for child in el:
                 self.element(child, depth + 1)
-        elif key in _LEAVES:
-            if len(el):
-                raise _Unusual(f"child elements in {key}")
         elif key in _FEED_HINTS and self.entry is None:
             if attrs:
                 raise _Unusual(f"attributes on {key}")
@@ -556,12 +570,12 @@ class _FastReader:
             raise _Unusual("link attributes without an href")
         value = self.text(el, attrs, resolve=True)
         if self.entry is None:
-            value = re.sub("&([A-Za-z0-9_]+);", r"&\g<1>", value)
+            value = _ENTITY_LIKE.sub(r"&\g<1>", value)
             self.feed["links"].append({"rel": attrs["rel"], "href": value})
             self.feed["link"] = value
         else:
             value = value.replace("&amp;", "&")
-            self.entry["link"] = re.sub("&([A-Za-z0-9_]+);", r"&\g<1>", value)
+            self.entry["link"] = _ENTITY_LIKE.sub(r"&\g<1>", value)
 
     def _guid(self, el: Any, attrs: dict[str, str], depth: int) -> None:
         is_link = attrs.get("ispermalink", "true") == "true"
