@@ -68,8 +68,11 @@ def write_feeds(config_dir: Path, port: int, feeds: int, hosts: int) -> None:
     shutil.copyfile(REPO / "config" / "topics.yaml", config_dir / "topics.yaml")
 
 
-async def cycle(poller: Poller, store: Store, feeds: int) -> dict[str, float]:
-    """Make every feed due, run the poller loop until each has been polled once."""
+async def cycle(
+    poller: Poller, store: Store, feeds: int, others: dict[str, int]
+) -> dict[str, float]:
+    """Make every feed due, run the poller loop until each has been polled once. ``others``:
+    processes whose CPU is reported too (name -> pid: Valkey, the farm server)."""
     statuses: dict[str, int] = {}
     entries = 0
     done = asyncio.Event()
@@ -90,6 +93,7 @@ async def cycle(poller: Poller, store: Store, feeds: int) -> dict[str, float]:
     parse_pids = list(poller._pool._processes) if poller._pool else []  # type: ignore[union-attr]
     cpu0 = self_cpu()
     parse0 = sum(proc_cpu(p) for p in parse_pids)
+    others0 = {name: proc_cpu(pid) for name, pid in others.items()}
     started = time.perf_counter()
     stop = asyncio.Event()
     loop_task = asyncio.create_task(poller.run(stop))
@@ -110,11 +114,16 @@ async def cycle(poller: Poller, store: Store, feeds: int) -> dict[str, float]:
         "poller_cpu_s": round(main_cpu, 2),
         "parse_cpu_s": round(parse_cpu, 2),
         "parse_share": round(parse_cpu / total_cpu, 3) if total_cpu else 0.0,
+        **{
+            f"{name}_cpu_s": round(proc_cpu(pid) - others0[name], 2) for name, pid in others.items()
+        },
         "statuses": statuses,
     }
 
 
-async def bench(args: argparse.Namespace, redis_url: str, config_dir: Path) -> dict:
+async def bench(
+    args: argparse.Namespace, redis_url: str, config_dir: Path, others: dict[str, int]
+) -> dict:
     settings = Settings(
         redis_url=redis_url,
         config_dir=config_dir,
@@ -129,9 +138,9 @@ async def bench(args: argparse.Namespace, redis_url: str, config_dir: Path) -> d
     store = Store.from_url(redis_url)
     results = {}
     async with Poller(settings, config, store, client_app(settings, redis_url)) as poller:
-        results["first"] = await cycle(poller, store, args.feeds)
+        results["first"] = await cycle(poller, store, args.feeds, others)
         await asyncio.sleep(1.5)  # let the last hosts' spacing pass
-        results["steady"] = await cycle(poller, store, args.feeds)
+        results["steady"] = await cycle(poller, store, args.feeds, others)
     return results
 
 
@@ -166,12 +175,14 @@ def main() -> None:
         config_dir.mkdir()
         write_feeds(config_dir, port, args.feeds, args.hosts)
         redis_url = f"redis://127.0.0.1:{valkey.port}/0"
+        valkey_pid = int(Store.from_url(redis_url).r.info("server")["process_id"])
+        others = {"valkey": valkey_pid, "farm_server": server.pid}
         if args.uvloop:
             import uvloop
 
-            results = uvloop.run(bench(args, redis_url, config_dir))
+            results = uvloop.run(bench(args, redis_url, config_dir, others))
         else:
-            results = asyncio.run(bench(args, redis_url, config_dir))
+            results = asyncio.run(bench(args, redis_url, config_dir, others))
     finally:
         server.kill()
         server.wait(10)

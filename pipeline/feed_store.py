@@ -5,7 +5,7 @@ Key names come from ``pipeline.keys``. Used by the pollers and by `newsmon feeds
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import redis
@@ -127,50 +127,95 @@ class FeedStore:
         pipe.execute()
 
 
+# The asyncio twin of _CLAIM that also returns each claimed feed's state: id, then the state's
+# fields and values, for each feed (ARGV[6] is the state key prefix).
+_CLAIM_WITH_STATES = """
+local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
+local until_ = tonumber(ARGV[1]) + tonumber(ARGV[3])
+local out = {}
+for _, id in ipairs(ids) do
+  redis.call('ZADD', KEYS[1], until_, id)
+  redis.call('SET', ARGV[5] .. id, ARGV[4], 'EX', tonumber(ARGV[3]))
+  out[#out + 1] = id
+  out[#out + 1] = redis.call('HGETALL', ARGV[6] .. id)
+end
+return out
+"""
+
+# Release a batch of polled feeds, each atomically (the script runs as one): store the changed
+# state fields, schedule the next poll (only if the feed is still scheduled) and drop the lease.
+# ARGV: state key prefix, lease key prefix, then per feed: id, next due, number of fields, then
+# that many field/value pairs.
+_RELEASE = """
+local state_prefix, lease_prefix = ARGV[1], ARGV[2]
+local i = 3
+while i <= #ARGV do
+  local id, n = ARGV[i], tonumber(ARGV[i + 2])
+  redis.call('ZADD', KEYS[1], 'XX', ARGV[i + 1], id)
+  if n > 0 then
+    redis.call('HSET', state_prefix .. id, unpack(ARGV, i + 3, i + 2 + 2 * n))
+  end
+  redis.call('DEL', lease_prefix .. id)
+  i = i + 3 + 2 * n
+end
+return 0
+"""
+
+
 class AsyncFeedOps:
-    """The poller's per-feed hot path on an asyncio Redis client: claim, read state, release.
+    """The poller's per-feed hot path on an asyncio Redis client: claim (with the claimed feeds'
+    states) and release, each one script call for a whole batch of feeds.
 
     Same keys and semantics as ``FeedStore``; no thread hand-off per call.
     """
 
     def __init__(self, client: redis.asyncio.Redis) -> None:
         self.r = client
-        self._claim = client.register_script(_CLAIM)
+        self._claim = client.register_script(_CLAIM_WITH_STATES)
+        self._release = client.register_script(_RELEASE)
 
     async def claim_due_feeds(
         self, owner: str, now: float, limit: int, lease_seconds: int
-    ) -> list[str]:
+    ) -> list[tuple[str, dict[str, str]]]:
+        """Feeds due by ``now`` that this poller now holds a lease on (at most ``limit``), each
+        with its state."""
         if limit <= 0:
             return []
-        ids = await self._claim(
+        out = await self._claim(
             keys=[keys.feeds_due()],
-            args=[now, limit, lease_seconds, owner, keys.feed_lease_prefix()],
+            args=[
+                now,
+                limit,
+                lease_seconds,
+                owner,
+                keys.feed_lease_prefix(),
+                keys.feed_state_prefix(),
+            ],
         )
-        return [i.decode() if isinstance(i, bytes) else i for i in ids]
+        claimed = []
+        for i in range(0, len(out), 2):
+            flat = out[i + 1]
+            claimed.append((_text(out[i]), {_text(k): _text(v) for k, v in _pairs(flat)}))
+        return claimed
 
     async def feed_state(self, feed_id: str) -> dict[str, str]:
         return await self.r.hgetall(keys.feed_state(feed_id))
 
-    async def feed_states(self, feed_ids: list[str]) -> list[dict[str, str]]:
-        pipe = self.r.pipeline(transaction=False)
-        for feed_id in feed_ids:
-            pipe.hgetall(keys.feed_state(feed_id))
-        return list(await pipe.execute())
+    async def release_feeds(self, feeds: Sequence[tuple[str, float, dict[str, Any]]]) -> None:
+        """Store each feed's state, schedule its next poll and drop its lease: (id, next due,
+        changed state fields) per feed, one round trip for all."""
+        args: list[str | float | int] = [keys.feed_state_prefix(), keys.feed_lease_prefix()]
+        for feed_id, next_due, state in feeds:
+            args += (feed_id, next_due, len(state))
+            for name, value in state.items():
+                args += (name, str(value))
+        await self._release(keys=[keys.feeds_due()], args=args)
 
-    async def release_feed(
-        self,
-        feed_id: str,
-        next_due: float,
-        state: dict[str, Any],
-        also: Callable[[Any], None] | None = None,
-    ) -> None:
-        """Store the poll's state, schedule the next poll and drop the lease, in one round trip
-        (``also`` adds more commands to it, such as the poll's metrics)."""
-        pipe = self.r.pipeline(transaction=True)
-        if also is not None:
-            also(pipe)
-        pipe.zadd(keys.feeds_due(), {feed_id: next_due}, xx=True)
-        if state:
-            pipe.hset(keys.feed_state(feed_id), mapping={k: str(v) for k, v in state.items()})
-        pipe.delete(keys.feed_lease(feed_id))
-        await pipe.execute()
+
+def _text(value: str | bytes) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def _pairs(flat: list[Any]) -> Iterable[tuple[Any, Any]]:
+    it = iter(flat)
+    return zip(it, it, strict=False)

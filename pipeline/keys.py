@@ -155,6 +155,12 @@ def feed_lease_prefix() -> str:
     return feed_lease("")
 
 
+def feed_state_prefix() -> str:
+    """``feed_state(id)`` is this prefix plus the id (the claim and release scripts build state
+    keys)."""
+    return feed_state("")
+
+
 def host_in_flight(host: str) -> str:
     return f"{PREFIX}host:{host}:in-flight"
 

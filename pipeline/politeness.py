@@ -16,27 +16,45 @@ import redis
 import redis.asyncio
 
 from pipeline import keys
+from pipeline.coalesce import Coalescer
 
-_ACQUIRE = """
+# One call for a batch of requests, in order: each is a release (op "r": the token leaves the
+# host's in-flight set) or an acquire (op "a": returns "0" once the slot is taken and the start
+# recorded, else the seconds to wait). KEYS: each request's in-flight and last-start keys.
+_GATE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
 local max_in_flight = tonumber(ARGV[1])
 local spacing = tonumber(ARGV[2])
 local hold = tonumber(ARGV[3])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-if redis.call('ZCARD', KEYS[1]) >= max_in_flight then
-  return tostring(math.max(0.05, math.min(spacing, 0.25)))
+local out = {}
+for i = 1, #KEYS / 2 do
+  local in_flight, last_start = KEYS[2 * i - 1], KEYS[2 * i]
+  local op, token = ARGV[2 + 2 * i], ARGV[3 + 2 * i]
+  local wait = 0
+  if op == 'r' then
+    redis.call('ZREM', in_flight, token)
+  else
+    redis.call('ZREMRANGEBYSCORE', in_flight, '-inf', now)
+    if redis.call('ZCARD', in_flight) >= max_in_flight then
+      wait = math.max(0.05, math.min(spacing, 0.25))
+    else
+      local last = tonumber(redis.call('GET', last_start) or '0')
+      if spacing > 0 and now - last < spacing then
+        wait = spacing - (now - last)
+      else
+        redis.call('ZADD', in_flight, now + hold, token)
+        redis.call('EXPIRE', in_flight, math.ceil(hold) + 1)
+        if spacing > 0 then
+          redis.call('SET', last_start, string.format('%.6f', now), 'PX',
+                     math.ceil(spacing * 1000) + 1000)
+        end
+      end
+    end
+  end
+  out[i] = tostring(wait)
 end
-local last = tonumber(redis.call('GET', KEYS[2]) or '0')
-if spacing > 0 and now - last < spacing then
-  return tostring(spacing - (now - last))
-end
-redis.call('ZADD', KEYS[1], now + hold, ARGV[4])
-redis.call('EXPIRE', KEYS[1], math.ceil(hold) + 1)
-if spacing > 0 then
-  redis.call('SET', KEYS[2], string.format('%.6f', now), 'PX', math.ceil(spacing * 1000) + 1000)
-end
-return '0'
+return out
 """
 
 
@@ -70,7 +88,11 @@ SPACING_MARGIN = 0.15
 
 
 class HostGate:
-    """``await gate.acquire(host)`` waits for the host's turn; ``release`` frees the slot."""
+    """``await gate.acquire(host)`` waits for the host's turn; ``release`` frees the slot.
+
+    The calls of all the poller's feeds go to Redis together (``pipeline.coalesce``): one script
+    call per batch.
+    """
 
     def __init__(
         self,
@@ -86,18 +108,23 @@ class HostGate:
         self.hold_seconds = hold_seconds
         self.max_wait = max_wait
         self._spacing = min_spacing + SPACING_MARGIN if min_spacing > 0 else 0.0
-        self._acquire = client.register_script(_ACQUIRE)
+        self._script = client.register_script(_GATE)
+        self._calls: Coalescer[tuple[str, str, str], float] = Coalescer(self._send)
+
+    async def _send(self, requests: list[tuple[str, str, str]]) -> list[float]:
+        names: list[str] = []
+        args: list[str | float] = [self.max_in_flight, self._spacing, self.hold_seconds]
+        for op, host, token in requests:
+            names += (keys.host_in_flight(host), keys.host_last_start(host))
+            args += (op, token)
+        return [float(wait) for wait in await self._script(keys=names, args=args)]
 
     async def try_acquire(self, host: str, token: str) -> float:
         """0.0 when the slot is taken for ``token``, else seconds to wait before trying again."""
-        wait = await self._acquire(
-            keys=[keys.host_in_flight(host), keys.host_last_start(host)],
-            args=[self.max_in_flight, self._spacing, self.hold_seconds, token],
-        )
-        return float(wait)
+        return await self._calls.submit(("a", host, token))
 
     async def release(self, host: str, token: str) -> None:
-        await self.r.zrem(keys.host_in_flight(host), token)
+        await self._calls.submit(("r", host, token))
 
     async def acquire(self, host: str, max_wait: float | None = None) -> str | None:
         """A token once the host may be asked; None if that would take over ``max_wait``

@@ -18,6 +18,7 @@ import os
 import random
 import socket
 import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +28,7 @@ import structlog
 from celery import Celery
 
 from pipeline import __version__, telemetry
+from pipeline.coalesce import Coalescer
 from pipeline.config import Config
 from pipeline.core import outcomes as oc
 from pipeline.core import websub as ws
@@ -72,6 +74,45 @@ GONE_PARK_SECONDS = 365 * 24 * 3600.0
 BACKPRESSURE_CHECK_SECONDS = 5.0
 
 _SOFT_REASONS = frozenset({"dns", "connect", "tls", "timeout", "reset", "empty", "internal"})
+
+#: A polled feed to release: id, next due time, changed state fields, and what adds the poll's
+#: metrics (None for a feed handed back unpolled).
+Release = tuple[str, float, dict[str, Any], Callable[[Any], None] | None]
+
+
+class _MetricSums:
+    """Stands in for a Redis pipeline in ``telemetry``'s recording calls and sums them: the
+    metrics of a batch of polls become a few commands (one per series touched)."""
+
+    def __init__(self) -> None:
+        self._hash_ints: dict[tuple[str, str], int] = {}
+        self._hash_floats: dict[tuple[str, str], float] = {}
+        self._ints: dict[str, int] = {}
+        self._expiries: dict[str, int] = {}
+
+    def hincrby(self, key: str, name: str, amount: int = 1) -> None:
+        self._hash_ints[key, name] = self._hash_ints.get((key, name), 0) + amount
+
+    def hincrbyfloat(self, key: str, name: str, amount: float = 1.0) -> None:
+        self._hash_floats[key, name] = self._hash_floats.get((key, name), 0.0) + amount
+
+    def incrby(self, key: str, amount: int = 1) -> None:
+        self._ints[key] = self._ints.get(key, 0) + amount
+
+    def expire(self, key: str, seconds: int) -> None:
+        self._expiries[key] = seconds
+
+    def replay(self, pipe: Any) -> int:
+        """Add the summed commands to ``pipe``; how many."""
+        for (key, name), amount in self._hash_ints.items():
+            pipe.hincrby(key, name, amount)
+        for (key, name), value in self._hash_floats.items():
+            pipe.hincrbyfloat(key, name, round(value, 6))
+        for key, amount in self._ints.items():
+            pipe.incrby(key, amount)
+        for key, seconds in self._expiries.items():
+            pipe.expire(key, seconds)
+        return len(self._hash_ints) + len(self._hash_floats) + len(self._ints) + len(self._expiries)
 
 
 @dataclass(slots=True)
@@ -143,6 +184,8 @@ class Poller:
         self.backpressured = False
         self._feeds = {f.id: f for f in config.feeds}
         self._claimed_states: dict[str, dict[str, str]] = {}
+        #: Polled feeds are released in batches: one round trip for all that finish together.
+        self._releases: Coalescer[Release, None] = Coalescer(self._send_releases)
         self._pool: ProcessPoolExecutor | None = None
         self._session: aiohttp.ClientSession | None = None
 
@@ -182,8 +225,15 @@ class Poller:
     async def run(self, stop: asyncio.Event) -> None:
         """Poll due feeds until ``stop`` is set; finishes the feeds in flight before returning."""
         in_flight: set[asyncio.Task[PollOutcome | None]] = set()
+        slot_freed = asyncio.Event()
+
+        def finished(task: asyncio.Task[PollOutcome | None]) -> None:
+            in_flight.discard(task)
+            slot_freed.set()
+
         next_pressure_check = 0.0
         while not stop.is_set():
+            slot_freed.clear()
             now = time.monotonic()
             if now >= next_pressure_check:
                 next_pressure_check = now + BACKPRESSURE_CHECK_SECONDS
@@ -197,15 +247,12 @@ class Poller:
                 for feed_id in claimed:
                     task = asyncio.create_task(self.poll_feed(feed_id))
                     in_flight.add(task)
-                    task.add_done_callback(in_flight.discard)
+                    task.add_done_callback(finished)
             # A full batch means more may be due: look again as soon as a slot frees.
             if claimed and len(claimed) == free and not self.backpressured:
-                waiters = list(in_flight)
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(
-                        asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED),
-                        timeout=self.settings.poll_tick,
-                    )
+                    async with asyncio.timeout(self.settings.poll_tick):
+                        await slot_freed.wait()
                 continue
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=self.settings.poll_tick)
@@ -229,14 +276,16 @@ class Poller:
         return outcomes
 
     async def _claim(self, limit: int) -> list[str]:
+        """Claim up to ``limit`` due feeds; their states come in the same round trip."""
         claimed = await self.ops.claim_due_feeds(
             self.owner, time.time(), limit, self.settings.poll_lease_seconds
         )
-        claimed = [f for f in claimed if f in self._feeds]
-        if claimed:  # one round trip for all their states, not one per feed
-            states = await self.ops.feed_states(claimed)
-            self._claimed_states.update(zip(claimed, states, strict=True))
-        return claimed
+        ids = []
+        for feed_id, state in claimed:
+            if feed_id in self._feeds:
+                self._claimed_states[feed_id] = state
+                ids.append(feed_id)
+        return ids
 
     async def _check_backpressure(self) -> None:
         try:
@@ -271,7 +320,7 @@ class Poller:
             return None
         if token is None:
             retry = time.time() + self.settings.host_min_spacing * (1 + random.random())
-            await self.ops.release_feed(feed_id, retry, {})
+            await self._releases.submit((feed_id, retry, {}, None))
             return None
         started = time.time()
         try:
@@ -563,14 +612,13 @@ class Poller:
         # The articles were sent just before this: the time since the fetch began is the
         # fetch-to-enqueue latency.
         enqueue_latency = time.time() - started if outcome.new_articles else None
-        await self.ops.release_feed(
-            feed.id,
-            due,
-            changed,
-            also=lambda pipe: telemetry.add_poll(
+
+        def metrics(pipe: Any) -> None:
+            telemetry.add_poll(
                 pipe, feed.id, outcome.status, outcome.new_articles, started, enqueue_latency
-            ),
-        )
+            )
+
+        await self._releases.submit((feed.id, due, changed, metrics))
         log.info(
             "polled",
             feed=feed.id,
@@ -580,3 +628,19 @@ class Poller:
             next_in=round(due - started, 1),
             error=outcome.error or None,
         )
+
+    async def _send_releases(self, batch: list[Release]) -> list[None]:
+        """Release a batch of feeds (state, next poll, lease) in one script call, with the sum
+        of their polls' metrics alongside."""
+        sums = _MetricSums()
+        for *_, metrics in batch:
+            if metrics is not None:
+                metrics(sums)
+        pipe = self._aredis.pipeline(transaction=False)
+        if sums.replay(pipe):
+            await asyncio.gather(
+                self.ops.release_feeds([release[:3] for release in batch]), pipe.execute()
+            )
+        else:
+            await self.ops.release_feeds([release[:3] for release in batch])
+        return [None] * len(batch)
