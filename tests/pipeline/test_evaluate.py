@@ -90,12 +90,18 @@ def test_labelled_set_meets_targets(classifier: Classifier) -> None:
         pytest.skip(f"{LABELLED} is absent: the labelled set is read at test time, not copied")
     report = evaluate(load_jsonl(LABELLED), classifier)
     for topic, counts in report.dev.by_topic.items():
-        assert counts.precision is not None and counts.precision >= 0.9, topic
-        assert counts.recall is not None and counts.recall >= 0.8, topic
-    # held-out figures are reported, not tuned; guard against a collapse only
-    for topic, counts in report.held_out.by_topic.items():
-        assert counts.precision is not None and counts.precision >= 0.9, topic
-        assert counts.f1 is not None and counts.f1 >= 0.75, topic
+        assert counts.precision is not None and counts.precision >= 0.95, topic
+        assert counts.recall is not None and counts.recall >= 0.9, topic
+    # issue 4's acceptance on the held-out part. Its figures are read, never tuned on: a
+    # failure here calls for broader vocabulary from the guidelines, not for rules fitted to
+    # the held-out items.
+    held_out = report.held_out
+    assert held_out.macro_f1 is not None and held_out.macro_f1 >= 0.90
+    for topic, counts in held_out.by_topic.items():
+        assert counts.precision is not None and counts.precision >= 0.95, topic
+    for language, counts in held_out.language_totals().items():
+        if counts.positives >= 10:
+            assert counts.f1 is not None and counts.f1 >= 0.85, language
 
 
 def _two_part_items() -> list[dict[str, object]]:
