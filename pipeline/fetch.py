@@ -5,6 +5,9 @@
 - The body is read in chunks and decompressed here, not by aiohttp, counting both the bytes on
   the wire (``max_compressed``) and the bytes after gzip/deflate/brotli (``max_body``): a
   compression bomb is stopped after ``max_body`` bytes of output, never inflated in full.
+  Decompression runs in a worker thread, one wire chunk at a time (zlib and brotli release the
+  GIL while they inflate): a bomb costs that thread up to ``max_body`` bytes of inflating, not
+  the event loop, so the other feeds' requests go on meanwhile.
 - Timeouts: connect, between reads, and total (a server dripping one byte a second is cut at the
   total).
 """
@@ -33,6 +36,8 @@ except ImportError:  # pragma: no cover - depends on the environment
 CHUNK = 64 * 1024
 #: Output produced per decompression step, so a bomb is checked every megabyte.
 INFLATE_STEP = 1024 * 1024
+#: A body larger than this is joined from its chunks in a worker thread, not on the event loop.
+JOIN_IN_THREAD = 1024 * 1024
 
 
 class FetchError(Exception):
@@ -163,13 +168,18 @@ async def read_body(resp: aiohttp.ClientResponse, limits: Limits) -> tuple[bytes
             wire += len(chunk)
             if wire > limits.max_compressed:
                 raise FetchError("too_large", f"over the {limits.max_compressed}-byte limit")
-            push(chunk, 0)
+            if inflaters:  # chunk by chunk, in order: the inflaters keep state between chunks
+                await asyncio.to_thread(push, chunk, 0)
+            else:
+                push(chunk, 0)
     except (zlib.error, ValueError) as exc:
         raise FetchError("encoding", f"cannot decode the body: {exc}"[:300]) from None
     except Exception as exc:
         if brotli is not None and isinstance(exc, brotli.error):
             raise FetchError("encoding", f"cannot decode the body: {exc}"[:300]) from None
         raise
+    if size > JOIN_IN_THREAD:  # copying megabytes: bytes.join releases the GIL for it
+        return await asyncio.to_thread(b"".join, chunks), wire
     return b"".join(chunks), wire
 
 

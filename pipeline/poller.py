@@ -72,6 +72,8 @@ RECENT_TIMES_KEPT = 50
 GONE_PARK_SECONDS = 365 * 24 * 3600.0
 #: Seconds between looks at the `articles` queue for backpressure.
 BACKPRESSURE_CHECK_SECONDS = 5.0
+#: Bodies larger than this are hashed in a worker thread, not on the event loop.
+HASH_IN_THREAD = 256 * 1024
 
 _SOFT_REASONS = frozenset({"dns", "connect", "tls", "timeout", "reset", "empty", "internal"})
 
@@ -147,6 +149,14 @@ def _float(value: str | None) -> float | None:
 
 def _error_status(reason: str) -> str:
     return oc.SOFT_ERROR if reason in _SOFT_REASONS else oc.HARD_ERROR
+
+
+async def _body_hash(body: bytes) -> str:
+    """SHA-256 of the body; of a large one in a worker thread (hashlib releases the GIL), so a
+    10 MB body does not hold up the other feeds for the tens of milliseconds it takes."""
+    if len(body) > HASH_IN_THREAD:
+        return await asyncio.to_thread(lambda: hashlib.sha256(body).hexdigest())
+    return hashlib.sha256(body).hexdigest()
 
 
 def _looks_like_html(body: bytes, content_type: str) -> bool:
@@ -452,7 +462,7 @@ class Poller:
         if result.status != 200 or not result.body.strip():
             return PollOutcome(feed.id, oc.SOFT_ERROR, "empty", result.status, error="empty body")
 
-        body_hash = hashlib.sha256(result.body).hexdigest()
+        body_hash = await _body_hash(result.body)
         keep["body_hash"] = body_hash
         moved_to = result.permanent_url
         if moved_to:

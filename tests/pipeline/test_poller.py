@@ -312,3 +312,65 @@ def test_compressed_feeds_are_decoded(
     write_feeds(config_dir, {f"c-{k}": hostile.url(f"/compressed/{k}") for k in kinds})
     rows = poll_all(settings_for(redis_url, config_dir), store)
     assert [(r["status"], r["new_articles"]) for r in rows] == [("ok", 5)] * len(kinds)
+
+
+def test_bombs_are_inflated_off_the_event_loop(hostile: HostileServer) -> None:
+    """Decompression runs in worker threads, so a bomb (here allowed 32 MiB of output, about a
+    hundred milliseconds of inflating) does not stall the event loop the other feeds share."""
+    import threading
+
+    import aiohttp
+
+    from pipeline import fetch as fetch_module
+    from pipeline.fetch import FetchError, Limits, accept_encoding, fetch
+
+    inflating_threads: set[int] = set()
+    pieces = fetch_module._Inflater.pieces
+
+    def spy(self, data):  # noqa: ANN001, ANN202
+        inflating_threads.add(threading.get_ident())
+        return pieces(self, data)
+
+    async def main() -> dict[str, tuple[str, float, float]]:
+        lags: list[float] = []
+        done = False
+
+        async def heartbeat() -> None:  # how late the loop runs a 1 ms timer
+            while not done:
+                before = time.perf_counter()
+                await asyncio.sleep(0.001)
+                lags.append(time.perf_counter() - before - 0.001)
+
+        beat = asyncio.create_task(heartbeat())
+        limits = Limits(max_body=32 * 1024 * 1024, max_compressed=2 * 1024 * 1024)
+        seen = {}
+        async with aiohttp.ClientSession(
+            headers={"Accept-Encoding": accept_encoding()}, auto_decompress=False
+        ) as session:
+            for path in ("/gzip-bomb", "/deflate-bomb", "/br-bomb"):
+                await asyncio.sleep(0.02)
+                lags.clear()
+                started = time.perf_counter()
+                try:
+                    await fetch(session, hostile.url(path), {}, limits)
+                    outcome = "fetched"
+                except FetchError as exc:
+                    outcome = exc.reason
+                took = time.perf_counter() - started
+                await asyncio.sleep(0.005)
+                seen[path] = (outcome, took, max(lags))
+        done = True
+        await beat
+        return seen
+
+    fetch_module._Inflater.pieces = spy  # type: ignore[method-assign]
+    try:
+        seen = asyncio.run(main())
+    finally:
+        fetch_module._Inflater.pieces = pieces  # type: ignore[method-assign]
+    assert inflating_threads and threading.main_thread().ident not in inflating_threads
+    for path, (outcome, took, worst_lag) in seen.items():
+        # 64 MiB gzip/deflate bombs stop at the limit; the brotli one (16 MiB) is decoded whole.
+        assert outcome == ("fetched" if path == "/br-bomb" else "too_large"), path
+        # On the loop, the loop stood still for about the whole fetch; off it, for a fraction.
+        assert worst_lag < took / 2, (path, worst_lag, took)
