@@ -1,14 +1,22 @@
 """The process pool that parses feeds off the event loop (poller, WebSub pushes).
 
-Its workers ask Linux to kill them when their parent dies, so a poller killed with SIGKILL
-leaves no parser processes behind. SIGKILL, not SIGTERM: forked workers inherit the poller's
-asyncio signal handling, which turns SIGTERM into a note to an event loop they do not run.
+Workers are started with "spawn", not "fork": a forked worker inherits every socket its parent
+has open at that moment (connections to feed servers, to Redis, the API's listening socket) and
+keeps them open after the parent closes them. A server that resets a connection then never
+reaches the client, whose fetch runs into its timeout instead (this is what made the hostile
+server's ``/reset`` end now and then as ``timeout``: the test server shares the test's process),
+and a connection the poller drops stays open at the feed server's end. A spawned worker starts
+a fresh interpreter with only the pipes it needs.
+
+Workers ask Linux to kill them (SIGKILL) when their parent dies, so a poller killed with SIGKILL
+leaves no parser processes behind.
 """
 
 from __future__ import annotations
 
 import contextlib
 import ctypes
+import multiprocessing
 import signal
 import sys
 from concurrent.futures import ProcessPoolExecutor
@@ -26,7 +34,11 @@ def _die_with_parent() -> None:
 
 
 def parse_pool(processes: int) -> ProcessPoolExecutor:
-    return ProcessPoolExecutor(max_workers=processes, initializer=_die_with_parent)
+    return ProcessPoolExecutor(
+        max_workers=processes,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_die_with_parent,
+    )
 
 
 def parse_positional(
