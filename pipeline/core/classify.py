@@ -27,19 +27,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-
-import ahocorasick_rs
+from itertools import compress
 
 from pipeline.core.models import Classification
 from pipeline.core.rules import Pattern, Phrase, Term, Topic
-from pipeline.core.text import (
-    fold_table,
-    fold_text,
-    folded_words,
-    matching_text,
-    split_words,
-    tokenize,
-)
+from pipeline.core.text import fold_words, matching_text, split_words, tokenize
 
 Span = tuple[int, int]  # [first word, last word] inclusive, positions in title + summary
 # The words an occurrence covers: one span, or two for NEAR (the words between do not count).
@@ -177,40 +169,19 @@ class _Starts(dict[str, _Start | None]):
 
     limit = 200_000
 
-    def __init__(self, matcher: _Matcher) -> None:
+    def __init__(self, phrases: _Phrases) -> None:
         super().__init__()
-        self._matcher = matcher
+        self._phrases = phrases
 
     def __missing__(self, word: str) -> _Start | None:
         if len(self) >= self.limit:
             self.clear()
-        found = self[word] = self._matcher.starting(word)
+        found = self[word] = self._phrases.starting(word)
         return found
 
 
-#: An anchor word found in a field's folded text: (word key, start offset, whole word?).
-_Hit = tuple[int, int, bool]
-#: The options of a phrase's anchor word: (key, whole word needed?)
-_Anchor = tuple[tuple[int, bool], ...]
-
-
-class _Matcher:
-    """Every distinct phrase of every topic, found with one Aho-Corasick pass over a text.
-
-    The automaton (``ahocorasick_rs``) holds three kinds of keys:
-
-    * every folded word or prefix that can start a phrase (``mine``, ``clear`` of ``clear*``):
-      a hit is kept when it starts a word of the folded text (and, for a word used only exactly,
-      when it also ends one);
-    * every non-ASCII separator (’ « — ...): their offsets, with the ASCII separators, give each
-      character's word number, needed only when a topic can match (``_Field.shape``);
-    * the characters that ``text.fold_text`` cannot fold one by one: a field holding one is folded
-      word by word instead (``text.folded_words``) and searched again.
-
-    The phrases are then read off at the hits only (``find``): a table (cached across texts) gives
-    the phrases a word can start, grouped by their second word, and the words after it are taken
-    from the folded text. A text without hits costs the fold and the automaton pass, both in C.
-    """
+class _Phrases:
+    """Every distinct phrase of every topic, and which words can start which phrase."""
 
     def __init__(self) -> None:
         self.phrases: list[Phrase] = []
@@ -219,12 +190,6 @@ class _Matcher:
         self._prefix: dict[str, list[int]] = {}
         self._prefix_lengths: tuple[int, ...] = ()
         self._starts = _Starts(self)
-        self._keys: dict[str, int] = {}  # anchor word or prefix -> key number in the automaton
-        #: key -> {words from the phrase's start to its anchor: whole word needed?}
-        self._anchors: dict[int, dict[int, bool]] = {}
-        self._anchor_of: list[int] = []  # phrase -> its anchor word
-        self._automaton: ahocorasick_rs.AhoCorasick | None = None
-        self._first_separator = self._first_unsafe = 0
 
     def add(self, phrase: Phrase) -> int:
         if phrase in self._ids:
@@ -236,25 +201,9 @@ class _Matcher:
             ids = table.setdefault(first.text, [])
             if pid not in ids:
                 ids.append(pid)
-        # the anchor: the word with the longest shortest option ("agreement" of "the paris
-        # agreement"), for few hits; its options are the automaton's keys
-        back = max(range(len(phrase)), key=lambda k: min(len(o.text) for o in phrase[k]))
-        for option in phrase[back]:
-            key = self._keys.setdefault(option.text, len(self._keys))
-            anchors = self._anchors.setdefault(key, {})
-            anchors[back] = anchors.get(back, True) and not option.prefix
-        self._anchor_of.append(back)
         self._prefix_lengths = tuple(sorted({len(p) for p in self._prefix}))
         self._starts.clear()
-        self._automaton = None
         return pid
-
-    def anchor(self, pid: int) -> _Anchor:
-        """The automaton keys of a phrase's anchor word, each with "whole word needed"."""
-        return tuple(
-            (self._keys[option.text], not option.prefix)
-            for option in self.phrases[pid][self._anchor_of[pid]]
-        )
 
     def starting(self, word: str) -> _Start | None:
         ids = list(self._exact.get(word, ()))
@@ -283,96 +232,29 @@ class _Matcher:
             tuple(sorted({len(k) for k in prefix})),
         )
 
-    def search(self, part: _Field) -> None:
-        """The hits and the non-ASCII separators of a field (folded word by word if need be)."""
-        if self._automaton is None:
-            table = fold_table()
-            keys = list(self._keys) + list(table.separators) + sorted(table.unsafe)
-            self._first_separator = len(self._keys)
-            self._first_unsafe = self._first_separator + len(table.separators)
-            self._automaton = ahocorasick_rs.AhoCorasick(keys)
-        folded = part.folded
-        matches = self._automaton.find_matches_as_indexes(folded, overlapping=True)
-        hits: list[_Hit] = []
-        separators: list[int] = []
-        first_separator, first_unsafe = self._first_separator, self._first_unsafe
-        anchors = self._anchors
-        size = len(folded)
-        # words are runs of letters and digits; folded word by word, runs of non-spaces
-        in_word = " ".__ne__ if part.by_word else str.isalnum
-        for key, start, end in matches:
-            if key < first_separator:
-                if start and in_word(folded[start - 1]):
-                    continue
-                whole = end == size or not in_word(folded[end])
-                if whole or not all(anchors[key].values()):
-                    hits.append((key, start, whole))
-            elif key < first_unsafe:
-                separators.append(start)
-            elif not part.by_word:
-                part.fold_by_word()
-                self.search(part)
-                return
-        part.hits = hits
-        part.separators = separators
-
-    def _phrase_starts(self, part: _Field) -> list[tuple[int, int]]:
-        """(word number, offset) of the words where a phrase may start: a hit's anchor word, or
-        the word as many words before it as the anchor lies in one of its phrases."""
-        shape = part.shape
-        starts: dict[int, int] = {}
-        for (key, start, whole), number in zip(part.hits, part.word_numbers(), strict=True):
-            for back, whole_needed in self._anchors[key].items():
-                if (whole_needed and not whole) or back > number:
-                    continue
-                offset = start
-                for _ in range(back):  # to the start of the word before
-                    offset = shape.rfind(b" ", 0, shape.rfind(b"a", 0, offset)) + 1
-                starts[number - back] = offset
-        return sorted(starts.items())
-
-    def find(self, text: _Text) -> dict[int, list[Span]]:
-        """Spans of every phrase in ``text``; no phrase runs from the title into the summary.
-
-        Phrases are listed in the order of their first occurrence, and at one word in the order
-        of ``_Start``: explanations list terms in that order."""
+    def find(self, words: list[str], title_words: int) -> dict[int, list[Span]]:
+        """Spans of every phrase in ``words``; no phrase runs from the title into the summary."""
+        hits = list(map(self._starts.__getitem__, words))
         found: dict[int, list[Span]] = {}
         phrases = self.phrases
-        offset = 0
-        for part in text.fields:
-            if not part.hits:
-                offset += part.word_count
+        n = len(words)
+        for i in compress(range(n), hits):
+            start: _Start = hits[i]  # type: ignore[assignment]
+            for pid in start.single:
+                found.setdefault(pid, []).append((i, i))
+            if i + 1 >= n or i + 1 == title_words:
                 continue
-            folded, shape = part.folded, part.shape
-            size = len(folded)
-            for position, start in self._phrase_starts(part):
-                i = position + offset
-                stop = shape.find(b" ", start)
-                begins = self._starts[folded[start : stop if stop >= 0 else size]]
-                if begins is None:
+            for pid in start.candidates(words[i + 1]):
+                phrase = phrases[pid]
+                end = i + len(phrase) - 1
+                if end >= n or (i < title_words <= end):
                     continue
-                for pid in begins.single:
-                    found.setdefault(pid, []).append((i, i))
-                if stop < 0 or not (begins.by_second or begins.by_second_prefix):
-                    continue
-                start2 = shape.find(b"a", stop)
-                if start2 < 0:
-                    continue
-                stop2 = shape.find(b" ", start2)
-                for pid in begins.candidates(folded[start2 : stop2 if stop2 >= 0 else size]):
-                    phrase = phrases[pid]
-                    stop = stop2
-                    for k in range(2, len(phrase)):
-                        begin = shape.find(b"a", stop) if stop >= 0 else -1
-                        if begin < 0:
-                            break
-                        stop = shape.find(b" ", begin)
-                        word = folded[begin : stop if stop >= 0 else size]
-                        if not any(option.matches(word) for option in phrase[k]):
-                            break
-                    else:
-                        found.setdefault(pid, []).append((i, i + len(phrase) - 1))
-            offset += part.word_count
+                for k in range(2, len(phrase)):
+                    word = words[i + k]
+                    if not any(option.matches(word) for option in phrase[k]):
+                        break
+                else:
+                    found.setdefault(pid, []).append((i, end))
         return found
 
 
@@ -461,14 +343,11 @@ def _language_key(language: str) -> str:
 class Classifier:
     def __init__(self, topics: Sequence[Topic]) -> None:
         self.topics = tuple(topics)
-        self._matcher = _Matcher()
+        self._phrases = _Phrases()
         #: phrase id -> terms whose (first) phrase it is
         self._by_phrase: dict[int, list[_CompiledTerm]] = {}
         self._exclusions: list[list[_CompiledExclusion]] = []
         self._languages: list[frozenset[str]] = []
-        #: anchor key -> (topic, the anchors of a deciding term): the terms that can make a topic
-        #: match (its strong terms; all its terms if it has none), under each of their anchor keys
-        self._deciding: dict[int, list[tuple[int, tuple[_Anchor, ...]]]] = {}
         for t_index, topic in enumerate(self.topics):
             for k, term in enumerate(topic.terms):
                 first, second, near = self._add_pattern(term.pattern)
@@ -482,27 +361,18 @@ class Classifier:
                 )
             self._exclusions.append(exclusions)
             self._languages.append(frozenset(t.language for t in topic.terms) - {"any"})
-            for term in topic.terms:
-                if term.strong or not topic.has_strong_terms:
-                    first, second, _ = self._add_pattern(term.pattern)
-                    sides = tuple(self._matcher.anchor(pid) for pid in (first, second) if pid >= 0)
-                    for key in {key for key, _ in sides[0]}:
-                        self._deciding.setdefault(key, []).append((t_index, sides))
 
     def _add_pattern(self, pattern: Pattern) -> tuple[int, int, int]:
-        first = self._matcher.add(pattern.first)
-        second = self._matcher.add(pattern.second) if pattern.second is not None else -1
+        first = self._phrases.add(pattern.first)
+        second = self._phrases.add(pattern.second) if pattern.second is not None else -1
         return first, second, pattern.near
 
     # -- public API --
 
     def classify(self, title: str, summary: str, language: str = "") -> Classification:
         result = Classification()
-        text = _Text(title, summary, self._matcher)
-        possible = self._possible_topics(text)
-        if not possible:
-            return result
-        for score in self._scores(text, language, possible):
+        text = _Text(title, summary)
+        for score in self._scores(text, language):
             if score.matched:
                 result.topics[score.topic.id] = score.score
                 result.matched[score.topic.id] = _matched_texts(score, text)
@@ -510,7 +380,7 @@ class Classifier:
 
     def explain(self, title: str, summary: str, language: str = "") -> list[TopicResult]:
         """Every topic's score with each matched term, its occurrences and their fate."""
-        text = _Text(title, summary, self._matcher)
+        text = _Text(title, summary)
         scored = {s.topic.id: s for s in self._scores(text, language)}
         results = []
         for topic in self.topics:
@@ -521,37 +391,16 @@ class Classifier:
                 results.append(_topic_result(score, text))
         return results
 
-    def _possible_topics(self, text: _Text) -> set[int]:
-        """Topics with a deciding term whose anchor words (both, for NEAR) the text holds: the
-        others cannot match, so ``classify`` skips them without numbering words or scoring
-        (most news holds no strong term at all)."""
-        present: dict[int, bool] = {}  # key -> found as a whole word
-        for part in text.fields:
-            for key, _, whole in part.hits:
-                present[key] = present.get(key, False) or whole
-        possible: set[int] = set()
-        for key in present:
-            for t_index, sides in self._deciding.get(key, ()):
-                if t_index not in possible and all(
-                    any(k in present and (present[k] or not whole) for k, whole in side)
-                    for side in sides
-                ):
-                    possible.add(t_index)
-        return possible
-
     # -- scoring --
 
-    def _scores(
-        self, text: _Text, language: str, topics: set[int] | None = None
-    ) -> list[_TopicScore]:
-        found = self._matcher.find(text)
+    def _scores(self, text: _Text, language: str) -> list[_TopicScore]:
+        found = self._phrases.find(text.words, text.title_words)
         if not found:
             return []
         candidates: dict[int, list[_CompiledTerm]] = {}
         for pid in found:
             for compiled in self._by_phrase.get(pid, ()):
-                if topics is None or compiled.topic in topics:
-                    candidates.setdefault(compiled.topic, []).append(compiled)
+                candidates.setdefault(compiled.topic, []).append(compiled)
         lang = _language_key(language)
         scores = []
         for t_index, terms in sorted(candidates.items()):
@@ -648,116 +497,35 @@ def _mark_subsumed(occurrences: list[_Occ]) -> None:
 # --- text and explanations ---------------------------------------------------------------------
 
 
-#: bytes -> one byte per character: b"a" for a letter or digit, b" " for a separator; bytes of
-#: non-ASCII characters count as letters here (continuation bytes are dropped), and the matcher's
-#: separator hits correct them
-_SHAPE = bytes(97 if chr(b).isalnum() else 32 for b in range(128)) + b"a" * 128
-_CONTINUATION = bytes(range(0x80, 0xC0))
-_BELOW_ASTRAL = bytes(range(0xF0))  # lead bytes of characters above U+FFFF are 0xF0 and up
-
-
-class _Field:
-    """The title or the summary: its folded text, word hits, and word numbers when needed."""
-
-    __slots__ = ("text", "folded", "by_word", "hits", "separators", "_shape", "_count")
-
-    def __init__(self, text: str, matcher: _Matcher) -> None:
-        self.text = text
-        self.folded = fold_text(text)
-        self.by_word = False
-        self.hits: list[_Hit] = []
-        self.separators: list[int] = []
-        self._shape: bytes | None = None
-        self._count = -1
-        if text:
-            matcher.search(self)
-
-    def fold_by_word(self) -> None:
-        """Folded words joined by spaces: for texts ``fold_text`` cannot fold letter by letter."""
-        self.by_word = True
-        self.folded = " ".join(folded_words(self.text))
-
-    @property
-    def shape(self) -> bytes:
-        """One byte per character of ``folded``: b"a" in a word, b" " between words."""
-        if self._shape is None:
-            self._shape = self._make_shape()
-        return self._shape
-
-    def _make_shape(self) -> bytes:
-        folded = self.folded
-        if self.by_word:
-            return bytes(32 if c == " " else 97 for c in folded)
-        if folded.isascii():
-            return folded.encode().translate(_SHAPE)
-        encoded = folded.encode()
-        if encoded.translate(None, _BELOW_ASTRAL):  # some character above U+FFFF
-            return bytes(97 if c.isalnum() else 32 for c in folded)
-        shape = bytearray(encoded.translate(_SHAPE, _CONTINUATION))
-        for offset in self.separators:
-            shape[offset] = 32
-        return bytes(shape)
-
-    def word_numbers(self) -> list[int]:
-        """The word number of each hit; also counts the field's words."""
-        numbers: dict[int, int] = {}
-        words = 0
-        counted = 0  # the words starting before offset ``counted`` are in ``words``
-        for start in sorted({start for _, start, _ in self.hits}):
-            words += self._words_between(counted, start)
-            counted = start
-            numbers[start] = words
-        self._count = words + self._words_between(counted, len(self.shape))
-        return [numbers[start] for _, start, _ in self.hits]
-
-    def _words_between(self, begin: int, end: int) -> int:
-        """Words starting at an offset in [begin, end)."""
-        if begin == 0:
-            return (end > 0 and self.shape[:1] == b"a") + self.shape.count(b" a", 0, end)
-        return self.shape.count(b" a", begin - 1, end)
-
-    @property
-    def word_count(self) -> int:
-        if self._count < 0:
-            self._count = self._words_between(0, len(self.shape))
-        return self._count
-
-
 class _Text:
-    """The title and the summary as the classifier reads them; the words as written and their
-    offsets are worked out only when shown."""
+    """Folded words of the title then the summary; offsets are worked out only when shown."""
 
-    __slots__ = ("title", "summary", "fields", "_raw", "_tokens")
+    __slots__ = ("title", "summary", "raw", "words", "title_words", "_tokens")
 
-    def __init__(self, title: str, summary: str, matcher: _Matcher) -> None:
+    def __init__(self, title: str, summary: str) -> None:
         self.title = matching_text(title) if title else ""
         self.summary = matching_text(summary) if summary else ""
-        self.fields = (_Field(self.title, matcher), _Field(self.summary, matcher))
-        self._raw: list[str] | None = None
+        raw = split_words(self.title) if self.title else []
+        self.title_words = len(raw)
+        if self.summary:
+            raw += split_words(self.summary)
+        self.raw = raw
+        self.words = fold_words(raw)
         self._tokens: list[tuple[str, int, int]] | None = None
-
-    @property
-    def title_words(self) -> int:
-        return self.fields[0].word_count
 
     def words_of(self, cover: Cover) -> str:
         """The occurrence's words as written, joined by spaces (cheaper than ``locate``)."""
-        if self._raw is None:
-            self._raw = split_words(self.title) if self.title else []
-            if self.summary:
-                self._raw += split_words(self.summary)
-        return " ".join(self._raw[cover[0][0] : cover[-1][1] + 1])
+        return " ".join(self.raw[cover[0][0] : cover[-1][1] + 1])
 
     def locate(self, cover: Cover) -> tuple[str, str, int, int]:
         """(surface text, field, char offset, word position) of an occurrence."""
         if self._tokens is None:
             self._tokens = tokenize(self.title) + tokenize(self.summary)
         start, end = cover[0][0], cover[-1][1]
-        title_words = self.title_words
-        in_title = start < title_words
+        in_title = start < self.title_words
         source = self.title if in_title else self.summary
         text = source[self._tokens[start][1] : self._tokens[end][2]]
-        position = start if in_title else start - title_words
+        position = start if in_title else start - self.title_words
         return text, "title" if in_title else "summary", self._tokens[start][1], position
 
 

@@ -4,18 +4,15 @@
 matching (tags, entities, Unicode normal form); ``fold`` makes the matching form of a word
 (Unicode case folding, accents removed, Azerbaijani/Turkish dotted and dotless i unified);
 ``tokenize`` splits text into words with their character offsets, ``folded_words`` gives the same
-words faster, without offsets. ``fold_text`` folds a whole text at once, keeping its separators,
-for the classifier's one-pass matcher.
+words faster, without offsets.
 """
 
 from __future__ import annotations
 
-import functools
 import html
 import re
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass
 from html.parser import HTMLParser
 
 _BLOCK_TAGS = frozenset(
@@ -185,143 +182,6 @@ def folded_words(text: str) -> list[str]:
 def tokenize(text: str) -> list[tuple[str, int, int]]:
     """Folded words of ``text`` with their [start, end) character offsets in ``text``."""
     return [(_FOLDED[m.group()], m.start(), m.end()) for m in _WORD.finditer(text)]
-
-
-# --- folding a whole text at once ---------------------------------------------------------------
-#
-# ``fold`` of every word, one word at a time, costs a dictionary lookup per word. The classifier
-# instead folds the whole text with a few C-level string methods: ``str.lower``, then, for the few
-# letters whose fold is more than their lower case (accented letters, й and ё, ı, ə, ß, final ς,
-# ligatures, full-width forms ...), one ``str.replace`` per distinct letter present. That is the
-# same as folding each word, separators untouched, except for the "unsafe" characters below, which
-# the classifier detects (they are keys of its automaton) and handles word by word instead.
-
-
-@dataclass(frozen=True, slots=True)
-class FoldTable:
-    #: letter or digit (as it is after ``str.lower``) -> ``fold`` of it, where the two differ
-    special: dict[str, str]
-    special_chars: re.Pattern[str]
-    #: the special letters without a compatibility decomposition (a text that is NFKD-normal can
-    #: only hold these): ß, ı, ə, ς
-    plain: tuple[tuple[str, str], ...]
-    #: letters replaced before ``str.lower``, whose lower case is not a letter (İ: i + a dot)
-    before_lower: tuple[tuple[str, str], ...]
-    #: characters that cannot be folded one by one: letters that compose with the one before
-    #: (Hangul jamo), letters whose fold is not a letter or digit (½ -> 1⁄2, ŀ -> l·), and the
-    #: rare plain letters not in ``plain`` (Cherokee, Old Cyrillic variants), and letters above
-    #: U+FFFF that fold to something else
-    unsafe: frozenset[str]
-    #: non-ASCII characters of the Basic Multilingual Plane that are not letters or digits: the
-    #: word separators outside ASCII
-    separators: str
-
-
-#: Planes 0 to 3 (everything assigned so far except tags and private use planes); characters above
-#: are folded word by word.
-_LAST_TABLED = 0x323AF
-_PLAIN_LIMIT = 0x1000  # plain special letters above this are rare enough to count as unsafe
-
-
-@functools.cache
-def fold_table() -> FoldTable:
-    """Per-character facts for ``fold_text``, worked out once from ``fold`` itself (~0.3 s)."""
-    chars = [chr(c) for c in range(0x80, _LAST_TABLED + 1) if not 0xD800 <= c < 0xE000]
-    # "\n" never composes with anything, so folding them all at once folds each on its own
-    folds = dict(zip(chars, fold("\n".join(chars)).split("\n"), strict=True))
-    lowers = dict(zip(chars, "\n".join(chars).lower().split("\n"), strict=True))
-    partners = {  # second letters of canonical compositions: they merge with the letter before
-        chr(int(parts[1], 16))
-        for c in chars
-        if (decomposition := unicodedata.decomposition(c))
-        and not decomposition.startswith("<")
-        and len(parts := decomposition.split()) == 2
-        and chr(int(parts[1], 16)).isalnum()
-    }
-    for low, high in ((0x1100, 0x1200), (0xA960, 0xA980), (0xD7B0, 0xD800)):  # Hangul jamo
-        partners.update(map(chr, range(low, high)))
-    # letters and digits that fold or lower-case to something else (the rest fold to themselves)
-    changing = [c for c in chars if (folds[c] != c or lowers[c] != c) and c.isalnum()]
-    unsafe = set(partners)
-    unsafe.update(
-        c for c in changing if not folds[c].isalnum() or any(x in partners for x in folds[c])
-    )
-    unsafe.update(
-        c
-        for c in changing
-        if folds[c] != c
-        and lowers[c] == c
-        and ord(c) >= _PLAIN_LIMIT
-        and unicodedata.normalize("NFKD", c) == c
-    )
-    unsafe.update(
-        c
-        for c in chars
-        if lowers[c] != c and not c.isalnum() and any(x.isalnum() for x in lowers[c] or "a")
-    )
-    # letters above U+FFFF that fold to something else (mathematical letters): the search for
-    # special letters stays a fast Basic Multilingual Plane character set
-    unsafe.update(c for c in changing if c > "\uffff" and folds[c] != c)
-    before_lower: dict[str, str] = {}
-    while True:  # a letter is safe when its lower case, specials folded, is its fold
-        special = {c: folds[c] for c in changing if folds[c] != c and c not in unsafe}
-        changed = False
-        for c in changing:
-            if c in unsafe or c in before_lower:
-                continue
-            lowered = "".join(special.get(x, x) for x in lowers[c])
-            if lowered == folds[c] and lowered.isalnum():
-                continue
-            if (
-                lowers[c] != c
-                and folds[c].lower() == folds[c]
-                and not any(x in special for x in folds[c])
-            ):
-                before_lower[c] = folds[c]  # İ
-            else:
-                unsafe.add(c)
-                changed = True
-        if not changed:
-            break
-    plain = tuple(
-        (c, f)
-        for c, f in special.items()
-        if lowers[c] == c and unicodedata.normalize("NFKD", c) == c
-    )
-    separators = "".join(c for c in chars if c < "\U00010000" and not c.isalnum())
-    return FoldTable(
-        special,
-        re.compile(_char_class(map(ord, special))),
-        plain,
-        tuple(before_lower.items()),
-        frozenset(unsafe),
-        separators,
-    )
-
-
-def fold_text(text: str) -> str:
-    """``text`` with each word folded as ``fold`` folds it and the separators left as they are,
-    provided it holds none of ``fold_table().unsafe`` (nor characters above plane 3).
-
-    ASCII text is just lower-cased; other text is lower-cased, then each distinct special letter
-    present is replaced by its fold. NFKD-normal text (no accented or compatibility characters)
-    can only hold the four ``plain`` special letters, so it skips the search for the others.
-    """
-    if text.isascii():
-        return text.lower()
-    table = fold_table()
-    for char, folded in table.before_lower:
-        if char in text:
-            text = text.replace(char, folded)
-    text = text.lower()
-    if unicodedata.is_normalized("NFKD", text):
-        for char, folded in table.plain:
-            if char in text:
-                text = text.replace(char, folded)
-        return text
-    for char in set(table.special_chars.findall(text)):
-        text = text.replace(char, table.special[char])
-    return text
 
 
 def normalise_space(text: str) -> str:
