@@ -18,7 +18,7 @@ import asyncio
 import socket
 import ssl
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from urllib.parse import urljoin
 
@@ -183,10 +183,33 @@ async def read_body(resp: aiohttp.ClientResponse, limits: Limits) -> tuple[bytes
     return b"".join(chunks), wire
 
 
+def start_trace() -> aiohttp.TraceConfig:
+    """A session trace that tells ``fetch``'s ``on_start`` when the request is written: aiohttp
+    calls it once the request's headers are serialised, right before they go to the socket."""
+
+    async def headers_ready(
+        session: aiohttp.ClientSession, context: object, params: object
+    ) -> None:
+        on_start = getattr(context, "trace_request_ctx", None)
+        if callable(on_start):
+            on_start()
+
+    trace = aiohttp.TraceConfig()
+    trace.on_request_headers_sent.append(headers_ready)
+    return trace
+
+
 async def fetch(
-    session: aiohttp.ClientSession, url: str, headers: dict[str, str], limits: Limits
+    session: aiohttp.ClientSession,
+    url: str,
+    headers: dict[str, str],
+    limits: Limits,
+    on_start: Callable[[], None] | None = None,
 ) -> FetchResult:
-    """GET ``url`` following redirects by hand; raises FetchError with a fixed reason."""
+    """GET ``url`` following redirects by hand; raises FetchError with a fixed reason.
+
+    ``on_start`` is called just before the first request is written (the session needs
+    ``start_trace()``), not for redirects."""
     timeout = aiohttp.ClientTimeout(
         total=limits.total_timeout,
         sock_connect=limits.connect_timeout,
@@ -204,6 +227,7 @@ async def fetch(
                     allow_redirects=False,
                     timeout=timeout,
                     auto_decompress=False,
+                    trace_request_ctx=on_start if not redirects else None,
                 ) as resp:
                     location = resp.headers.get("Location")
                     if resp.status in REDIRECTS and location:

@@ -36,6 +36,8 @@ newsmon:metrics:history:{minute}     hash    2 hours         queue depth / oldes
                                                              the minute, per queue
 newsmon:host:{host}:in-flight        zset    ~lease seconds  request token -> expiry (politeness)
 newsmon:host:{host}:last-start       string  spacing + 1 s   unix time of the last request start
+newsmon:host:{host}:unsent           string  connect timeout token of a granted request not yet
+                                             + 1 s           written (politeness)
 newsmon:websub:{feed id}             hash    none            WebSub subscription: hub, topic,
                                                              secret, token, state, lease, pushes
 """
@@ -167,6 +169,12 @@ def host_in_flight(host: str) -> str:
 
 def host_last_start(host: str) -> str:
     return f"{PREFIX}host:{host}:last-start"
+
+
+def host_unsent(host: str) -> str:
+    """string, TTL connect timeout + 1 s: token of a granted request not yet written (no other
+    grant for the host until it is)."""
+    return f"{PREFIX}host:{host}:unsent"
 
 
 # --- story index (issue 5): day-bucketed, sharded hashes -----------------------------------------

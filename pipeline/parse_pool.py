@@ -34,11 +34,16 @@ def _die_with_parent() -> None:
 
 
 def parse_pool(processes: int) -> ProcessPoolExecutor:
-    return ProcessPoolExecutor(
+    """The pool, its workers already starting (a spawned worker takes about half a second to
+    import the parsers; meanwhile the first fetches go on)."""
+    pool = ProcessPoolExecutor(
         max_workers=processes,
         mp_context=multiprocessing.get_context("spawn"),
         initializer=_die_with_parent,
     )
+    for _ in range(processes):  # one worker is started per task submitted while none is idle
+        pool.submit(int)
+    return pool
 
 
 def parse_positional(

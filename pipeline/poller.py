@@ -56,6 +56,7 @@ from pipeline.fetch import (
     accept_encoding,
     fetch,
     parse_resolve_table,
+    start_trace,
 )
 from pipeline.parse_pool import parse_pool, parse_positional
 from pipeline.politeness import HostGate, async_twin
@@ -188,6 +189,7 @@ class Poller:
             min_spacing=settings.host_min_spacing,
             hold_seconds=settings.fetch_timeout + 5,
             max_wait=settings.host_max_wait,
+            start_within=settings.connect_timeout + 1,
         )
         self.agency_bounds = Bounds(settings.agency_min_interval, settings.agency_max_interval)
         self.other_bounds = Bounds(settings.feed_min_interval, settings.feed_max_interval)
@@ -212,6 +214,7 @@ class Poller:
                 ttl_dns_cache=300,
             ),
             auto_decompress=False,
+            trace_configs=[start_trace()],
         )
         await asyncio.to_thread(
             self.store.feeds.sync_feeds,
@@ -365,6 +368,8 @@ class Poller:
             if token is None:  # the hub is busy with our other feeds: next poll
                 return ws.push_until(sub, hub, topic, now)
             try:
+                # Counted from here: the subscribe request is written a moment later.
+                self.gate.started(hub_host, token)
                 sub = await subscribe(
                     self._session,
                     self.websub,
@@ -406,7 +411,13 @@ class Poller:
         assert self._session is not None
         headers, conditional = self._request_headers(state)
         try:
-            result = await fetch(self._session, url, headers, self.limits)
+            result = await fetch(
+                self._session,
+                url,
+                headers,
+                self.limits,
+                on_start=lambda: self.gate.started(host, token),
+            )
         except FetchError as exc:
             return PollOutcome(
                 feed.id,

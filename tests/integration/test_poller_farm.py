@@ -27,6 +27,7 @@ INTERVAL = 8
 LEASE = 10  # longer than the interval: a crashed poller's feed is not polled early
 RUN_SECONDS = 34
 KILL_AT = 12
+CONCURRENCY = 40
 
 
 @pytest.fixture
@@ -46,7 +47,7 @@ def start_poller(redis_url: str, config_dir: Path, log: Path) -> subprocess.Pope
         "NEWSMON_POLL_RESOLVE": ".farm.test=127.0.0.1",
         "NEWSMON_POLL_LEASE_SECONDS": str(LEASE),
         "NEWSMON_POLL_TICK": "0.2",
-        "NEWSMON_POLL_CONCURRENCY": "40",
+        "NEWSMON_POLL_CONCURRENCY": str(CONCURRENCY),
         "NEWSMON_PARSE_PROCESSES": "1",
     }
     return subprocess.Popen(
@@ -96,23 +97,21 @@ def test_three_pollers_share_300_feeds_politely(
         # Killing a poller lost no feed: each was polled again after the kill.
         assert times[-1] > killed_at, (n, times, killed_at)
 
-    # Politeness across the three pollers, as the server saw it. The pollers space request
-    # starts 1 s (+ a 0.15 s margin) apart on Redis's clock; what reaches the server also carries
-    # each request's own scheduling delay on this loaded 2-core machine (3 pollers, their
-    # parsers, Valkey and the server), so an odd gap can still look a little shorter here.
+    # Politeness across the three pollers, as the server saw it. The pollers space the moments
+    # they write requests at least 1 s + 0.15 s apart (on Redis's clock: each write is reported
+    # and the next grant waits for it, so a poller's own delays cannot shorten the gap); what
+    # the server sees differs from that only by each request's way to the server's handler,
+    # which the 0.15 s margin covers.
     assert len(farm.hosts) == HOSTS
-    gaps = []
     for host, stats in farm.hosts.items():
         assert stats.max_in_flight <= 2, host
-        assert stats.min_gap() >= 0.8, (host, stats.min_gap())
-        gaps.append(stats.min_gap())
-    # 90% of hosts: never under 0.95 s at the server (the poller spaces request starts by 1 s plus
-    # 0.15 s; what the server sees also carries each request's own delay on a loaded machine).
-    assert sorted(gaps)[len(gaps) // 10] >= 0.95, sorted(gaps)
+        assert stats.min_gap() >= 1.0, (host, stats.min_gap())
 
-    # Cheap when nothing changes: after each feed's first poll, 304s.
+    # Cheap when nothing changes: after each feed's first poll, 304s. A first poll the killed
+    # poller had fetched but not recorded (at most its CONCURRENCY polls in flight, when the
+    # first cycle is slow on a loaded machine) is rightly repeated without validators.
     repeat_polls = sum(len(farm.times[f"/farm/{n}"]) - 1 for n in range(FEEDS))
     not_modified = sum(farm.not_modified[f"/farm/{n}"] for n in range(FEEDS))
     assert repeat_polls >= 2 * FEEDS
-    assert not_modified / repeat_polls >= 0.95, (not_modified, repeat_polls)
+    assert not_modified / (repeat_polls - CONCURRENCY) >= 0.95, (not_modified, repeat_polls)
     assert store.r.zcard(keys.feeds_due()) == FEEDS

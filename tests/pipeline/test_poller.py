@@ -244,10 +244,19 @@ def test_host_gate_limits_in_flight_and_spacing(store: Store) -> None:
         assert await g.try_acquire("h", "t3") == 0
         spaced = gate(5, 1.0, 5)
         assert await spaced.try_acquire("s", "a") == 0
+        # Granted but not yet written: no other grant until "a" goes out (or is released)...
+        await asyncio.sleep(0.3)
+        assert await spaced.try_acquire("s", "b") == pytest.approx(1.15)
+        # ...and the spacing (1 s + margin) counts from the moment it is written, not granted.
+        spaced.started("s", "a")
         wait = await spaced.try_acquire("s", "b")
-        assert 0.5 < wait <= 1.2
+        assert 1.0 < wait <= 1.15
         await asyncio.sleep(wait + 0.01)
         assert await spaced.try_acquire("s", "b") == 0
+        # A granted request that never went out (connection refused) clears its mark at release;
+        # the spacing then counts from its grant.
+        await spaced.release("s", "b")
+        assert 1.0 < await spaced.try_acquire("s", "c") <= 1.15
         # A slot whose holder died expires.
         short = gate(1, 0.0, 0.2)
         assert await short.try_acquire("d", "x") == 0 and await short.try_acquire("d", "y") > 0
