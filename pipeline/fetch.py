@@ -255,6 +255,8 @@ async def fetch(
                     return result
     except FetchError:
         raise
+    except aiohttp.ServerTimeoutError as exc:  # connect or read (silence) timeout, by aiohttp
+        raise FetchError("timeout", str(exc)[:300] or "timed out") from None
     except TimeoutError:
         message = f"no complete answer within {limits.total_timeout:g} s"
         raise FetchError("timeout", message) from None

@@ -163,6 +163,8 @@ class HostGate:
     def started(self, host: str, token: str) -> None:
         """The request holding ``token`` is being written now: the host's spacing counts from
         here. Sent with the next batch; not awaited (the request goes on meanwhile)."""
+        if not self._spacing:  # no spacing, no unsent mark to clear
+            return
         self._calls.submit(("s", host, token)).add_done_callback(_outcome_seen)
 
     async def release(self, host: str, token: str) -> None:
