@@ -388,8 +388,13 @@ def main() -> None:
                 print("ok", flush=True)
         loop.stop()
 
-    loop.create_task(control())
-    loop.run_forever()
+    task = loop.create_task(control())
+    try:
+        loop.run_forever()
+    finally:  # stdin closed or the loop stopped otherwise: end the reader cleanly
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            loop.run_until_complete(task)
 
 
 if __name__ == "__main__":
