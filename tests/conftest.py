@@ -28,6 +28,19 @@ def shared_path(*parts: str) -> Path:
     return path
 
 
+#: Notes kept beside the corpora, not feeds.
+CORPUS_NOTES = {"SOURCE.md", "SOURCES.md", "README.md"}
+
+
+def corpus_files() -> list[Path]:
+    """Every file of feedparser's test suite and of the real agency feeds (skip if absent)."""
+    files: list[Path] = []
+    for name in ("feedparser-tests", "real-feeds"):
+        root = shared_path("corpora", name)
+        files += sorted(p for p in root.rglob("*") if p.is_file() and p.name not in CORPUS_NOTES)
+    return files
+
+
 @pytest.fixture(scope="session")
 def redis_url() -> Iterator[str]:
     external = os.environ.get("REDIS_URL")

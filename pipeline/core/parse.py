@@ -56,6 +56,9 @@ class ParsedFeed:
     feed_link: str = ""
     #: True when a DOCTYPE declaring external or nested entities was neutralised.
     defused: bool = False
+    #: True when the lxml fast path read the document (not feedparser). Left out of equality:
+    #: the two parsers' results must compare equal.
+    fast_path: bool = field(default=False, compare=False)
 
 
 def _iso_utc(struct: time.struct_time | None) -> str:
@@ -677,15 +680,6 @@ def fast_feed(
         return None
 
 
-def fast_path_refusal(body: bytes, *, content_type: str = "", base_url: str = "") -> str:
-    """Why the fast path leaves ``body`` to feedparser ("" when it takes it): for diagnostics."""
-    try:
-        _fast_parse(body, content_type, base_url)
-    except Exception as exc:  # noqa: BLE001 - every refusal is a reason to report
-        return f"{type(exc).__name__}: {exc}"[:200]
-    return ""
-
-
 def parse_feed(
     body: bytes,
     *,
@@ -785,4 +779,5 @@ def parse_feed(
         hub=hub,
         self_url=self_url,
         defused=defused,
+        fast_path=fast_doc is not None,
     )

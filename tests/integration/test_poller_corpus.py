@@ -24,21 +24,12 @@ from pipeline.poller import Poller
 from pipeline.queueing import client_app
 from pipeline.settings import Settings
 from pipeline.store import Store
-from tests.conftest import shared_path
+from tests.conftest import corpus_files
 from tests.helpers.feedserver import FeedServer, Route
 
 pytestmark = pytest.mark.slow
 
 MAX_ENTRIES = 500
-SKIP_NAMES = {"SOURCE.md", "SOURCES.md", "README.md"}
-
-
-def corpus_files() -> list[Path]:
-    files = []
-    for name in ("feedparser-tests", "real-feeds"):
-        root = shared_path("corpora", name)
-        files += sorted(p for p in root.rglob("*") if p.is_file() and p.name not in SKIP_NAMES)
-    return files
 
 
 def has_text(entry: dict) -> bool:
