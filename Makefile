@@ -6,7 +6,8 @@ STAMP := $(VENV)/.installed
 
 .PHONY: install run demo test test-fast test-integration lint bench bench-poll clean chromium
 
-$(STAMP): pyproject.toml
+# setup.py builds the classifier's compiled word scanner (pipeline/core/_wordscan.c).
+$(STAMP): pyproject.toml setup.py pipeline/core/_wordscan.c
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'

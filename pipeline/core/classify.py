@@ -2,11 +2,14 @@
 
 How a text is scored (the rule language itself is in ``rules`` and ``docs/topics.md``):
 
-1. The title and the summary are split into folded words once (``text.folded_words``).
-2. One pass over those words finds every phrase of every topic: each distinct word is looked up
-   once in a table of the phrases it can start (exact first words by dictionary, prefixes by
-   their length), and the table is cached across texts, so a typical word costs one dictionary
-   lookup. The phrases found are checked word by word; ``A NEAR/n B`` pairs them up.
+1. One pass over the title and the summary (``wordscan``, compiled C where built) splits them
+   into words, folds each word and picks out the words that anchor a phrase. Each phrase is
+   looked up by its longest word, its anchor ("state of the climate" by "climate", so the
+   many "the" of a text cost nothing); what a word anchors is worked out once per distinct word
+   and remembered across texts, so a word already seen costs a hash and one probe.
+2. At each anchor the phrases it anchors are checked against the words around it; an anchor
+   shared by many phrases ("climate") files them by one of their other words, so a hit costs a
+   lookup of that word. ``A NEAR/n B`` then pairs up the spans of A and B.
 3. Per topic, each term occurrence is
 
    * *cancelled* when an exclusion of the topic overlaps it or lies within ``within`` words;
@@ -25,13 +28,14 @@ read with all of them.
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from itertools import compress
 
+from pipeline.core import wordscan
 from pipeline.core.models import Classification
 from pipeline.core.rules import Pattern, Phrase, Term, Topic
-from pipeline.core.text import fold_words, matching_text, split_words, tokenize
+from pipeline.core.text import matching_text, tokenize
 
 Span = tuple[int, int]  # [first word, last word] inclusive, positions in title + summary
 # The words an occurrence covers: one span, or two for NEAR (the words between do not count).
@@ -142,119 +146,137 @@ def format_explanation(results: Sequence[TopicResult], matched_only: bool = Fals
 # --- matching ----------------------------------------------------------------------------------
 
 
+#: A phrase as seen from its anchor word: (phrase id, index of the anchor in the phrase, the
+#: phrase's length, its other words as (offset from the anchor, exact forms, prefixes)).
+_Anchor = tuple[int, int, int, tuple[tuple[int, frozenset[str], tuple[str, ...]], ...]]
+
+
 @dataclass(frozen=True, slots=True)
-class _Start:
-    """The phrases a word can start: one-word phrases, and longer ones grouped by their second
-    word (exact, or prefix by length), so a common first word ("climate", which starts dozens
-    of phrases) costs a lookup or two of the next word."""
+class _Anchored:
+    """The phrases one word anchors. A common anchor ("climate" anchors dozens of phrases) sorts
+    them by one other word, so a hit costs a lookup of that word rather than a check of each."""
 
-    single: tuple[int, ...]
-    by_second: dict[str, tuple[int, ...]]
-    by_second_prefix: dict[str, tuple[int, ...]]
-    prefix_lengths: tuple[int, ...]
-
-    def candidates(self, second: str) -> tuple[int, ...]:
-        found = self.by_second.get(second, ())
-        for length in self.prefix_lengths:
-            if length > len(second):
-                break
-            more = self.by_second_prefix.get(second[:length])
-            if more:
-                found = found + more
-        return found
+    #: Phrases checked word by word (one-word phrases, and those with no plain key word).
+    direct: tuple[_Anchor, ...]
+    #: (offset from the anchor, exact form of the word there -> phrases)
+    by_word: tuple[tuple[int, dict[str, tuple[_Anchor, ...]]], ...]
+    #: (offset from the anchor, prefix of the word there -> phrases, the prefixes' lengths)
+    by_prefix: tuple[tuple[int, dict[str, tuple[_Anchor, ...]], tuple[int, ...]], ...]
 
 
-class _Starts(dict[str, _Start | None]):
-    """folded word -> the phrases it can start (None: none); filled on first use."""
+def _anchor_index(phrase: Phrase) -> int:
+    """The word a phrase is looked up by: its longest (longer words are rarer, so "state of the
+    climate" is looked for at "climate", not at every "the"); the first among equals."""
+    return max(range(len(phrase)), key=lambda k: (min(len(o.text) for o in phrase[k]), -k))
 
-    limit = 200_000
 
-    def __init__(self, phrases: _Phrases) -> None:
-        super().__init__()
-        self._phrases = phrases
-
-    def __missing__(self, word: str) -> _Start | None:
-        if len(self) >= self.limit:
-            self.clear()
-        found = self[word] = self._phrases.starting(word)
-        return found
+def _anchored(anchors: list[_Anchor]) -> _Anchored:
+    direct: list[_Anchor] = []
+    by_word: dict[int, dict[str, list[_Anchor]]] = {}
+    by_prefix: dict[int, dict[str, list[_Anchor]]] = {}
+    for anchor in anchors:
+        others = anchor[3]
+        plain = [o for o in others if o[1] and not o[2]]
+        prefixed = [o for o in others if o[2] and not o[1]]
+        if plain:
+            offset, exact, _ = max(plain, key=lambda o: min(map(len, o[1])))
+            for word in exact:
+                by_word.setdefault(offset, {}).setdefault(word, []).append(anchor)
+        elif prefixed:
+            offset, _, prefixes = max(prefixed, key=lambda o: min(map(len, o[2])))
+            for prefix in prefixes:
+                by_prefix.setdefault(offset, {}).setdefault(prefix, []).append(anchor)
+        else:
+            direct.append(anchor)
+    return _Anchored(
+        tuple(direct),
+        tuple((k, {w: tuple(a) for w, a in t.items()}) for k, t in sorted(by_word.items())),
+        tuple(
+            (k, {w: tuple(a) for w, a in t.items()}, tuple(sorted({len(w) for w in t})))
+            for k, t in sorted(by_prefix.items())
+        ),
+    )
 
 
 class _Phrases:
-    """Every distinct phrase of every topic, and which words can start which phrase."""
+    """Every distinct phrase of every topic, each looked up by one of its words (its anchor)."""
 
     def __init__(self) -> None:
         self.phrases: list[Phrase] = []
         self._ids: dict[Phrase, int] = {}
-        self._exact: dict[str, list[int]] = {}
-        self._prefix: dict[str, list[int]] = {}
+        self._exact: dict[str, list[_Anchor]] = {}
+        self._prefix: dict[str, list[_Anchor]] = {}
         self._prefix_lengths: tuple[int, ...] = ()
-        self._starts = _Starts(self)
+        #: Splits a text into folded words and finds the anchors among them, in one pass.
+        self.scanner = wordscan.scanner(self._anchored)
 
     def add(self, phrase: Phrase) -> int:
         if phrase in self._ids:
             return self._ids[phrase]
         pid = self._ids[phrase] = len(self.phrases)
         self.phrases.append(phrase)
-        for first in phrase[0]:
-            table = self._prefix if first.prefix else self._exact
-            ids = table.setdefault(first.text, [])
-            if pid not in ids:
-                ids.append(pid)
+        at = _anchor_index(phrase)
+        others = tuple(
+            (
+                k - at,
+                frozenset(o.text for o in options if not o.prefix),
+                tuple(o.text for o in options if o.prefix),
+            )
+            for k, options in enumerate(phrase)
+            if k != at
+        )
+        anchor: _Anchor = (pid, at, len(phrase), others)
+        for option in phrase[at]:
+            table = self._prefix if option.prefix else self._exact
+            anchors = table.setdefault(option.text, [])
+            if anchor not in anchors:
+                anchors.append(anchor)
         self._prefix_lengths = tuple(sorted({len(p) for p in self._prefix}))
-        self._starts.clear()
+        self.scanner.clear()
         return pid
 
-    def starting(self, word: str) -> _Start | None:
-        ids = list(self._exact.get(word, ()))
+    def _anchored(self, word: str) -> _Anchored | None:
+        """The phrases ``word`` is the anchor of (None: none)."""
+        found = list(self._exact.get(word, ()))
         for length in self._prefix_lengths:
             if length > len(word):
                 break
-            ids.extend(self._prefix.get(word[:length], ()))
-        if not ids:
-            return None
-        single: list[int] = []
-        exact: dict[str, list[int]] = {}
-        prefix: dict[str, list[int]] = {}
-        for pid in dict.fromkeys(ids):
-            phrase = self.phrases[pid]
-            if len(phrase) == 1:
-                single.append(pid)
-                continue
-            for option in phrase[1]:
-                ids = (prefix if option.prefix else exact).setdefault(option.text, [])
-                if pid not in ids:
-                    ids.append(pid)
-        return _Start(
-            tuple(single),
-            {k: tuple(v) for k, v in exact.items()},
-            {k: tuple(v) for k, v in prefix.items()},
-            tuple(sorted({len(k) for k in prefix})),
-        )
+            found.extend(self._prefix.get(word[:length], ()))
+        return _anchored(list(dict.fromkeys(found))) if found else None
 
-    def find(self, words: list[str], title_words: int) -> dict[int, list[Span]]:
-        """Spans of every phrase in ``words``; no phrase runs from the title into the summary."""
-        hits = list(map(self._starts.__getitem__, words))
+    def find(self, text: _Text) -> dict[int, list[Span]]:
+        """Spans of every phrase in the text; no phrase runs from the title into the summary."""
         found: dict[int, list[Span]] = {}
-        phrases = self.phrases
+        words = text.words
         n = len(words)
-        for i in compress(range(n), hits):
-            start: _Start = hits[i]  # type: ignore[assignment]
-            for pid in start.single:
-                found.setdefault(pid, []).append((i, i))
-            if i + 1 >= n or i + 1 == title_words:
-                continue
-            for pid in start.candidates(words[i + 1]):
-                phrase = phrases[pid]
-                end = i + len(phrase) - 1
-                if end >= n or (i < title_words <= end):
+        title_words = text.title_words
+        for i, anchored in zip(text.positions, text.entries, strict=True):
+            candidates = anchored.direct
+            for offset, table in anchored.by_word:
+                if 0 <= i + offset < n:
+                    more = table.get(words[i + offset])
+                    if more:
+                        candidates = candidates + more
+            for offset, table, lengths in anchored.by_prefix:
+                if 0 <= i + offset < n:
+                    word = words[i + offset]
+                    for length in lengths:
+                        if length > len(word):
+                            break
+                        more = table.get(word[:length])
+                        if more:
+                            candidates = candidates + more
+            for pid, at, length, others in candidates:
+                start = i - at
+                end = start + length - 1
+                if start < 0 or end >= n or (start < title_words <= end):
                     continue
-                for k in range(2, len(phrase)):
-                    word = words[i + k]
-                    if not any(option.matches(word) for option in phrase[k]):
+                for offset, exact, prefixes in others:
+                    word = words[i + offset]
+                    if not (word in exact or word.startswith(prefixes)):
                         break
                 else:
-                    found.setdefault(pid, []).append((i, end))
+                    found.setdefault(pid, []).append((start, end))
         return found
 
 
@@ -371,7 +393,7 @@ class Classifier:
 
     def classify(self, title: str, summary: str, language: str = "") -> Classification:
         result = Classification()
-        text = _Text(title, summary)
+        text = _Text(title, summary, self._phrases.scanner)
         for score in self._scores(text, language):
             if score.matched:
                 result.topics[score.topic.id] = score.score
@@ -380,7 +402,7 @@ class Classifier:
 
     def explain(self, title: str, summary: str, language: str = "") -> list[TopicResult]:
         """Every topic's score with each matched term, its occurrences and their fate."""
-        text = _Text(title, summary)
+        text = _Text(title, summary, self._phrases.scanner)
         scored = {s.topic.id: s for s in self._scores(text, language)}
         results = []
         for topic in self.topics:
@@ -394,7 +416,7 @@ class Classifier:
     # -- scoring --
 
     def _scores(self, text: _Text, language: str) -> list[_TopicScore]:
-        found = self._phrases.find(text.words, text.title_words)
+        found = self._phrases.find(text)
         if not found:
             return []
         candidates: dict[int, list[_CompiledTerm]] = {}
@@ -498,35 +520,52 @@ def _mark_subsumed(occurrences: list[_Occ]) -> None:
 
 
 class _Text:
-    """Folded words of the title then the summary; offsets are worked out only when shown."""
+    """Folded words of the title then the summary, and the words among them that anchor a
+    phrase; where each word sits is worked out only when an occurrence is shown."""
 
-    __slots__ = ("title", "summary", "raw", "words", "title_words", "_tokens")
+    __slots__ = ("title", "summary", "words", "title_words", "positions", "entries", "_spans")
 
-    def __init__(self, title: str, summary: str) -> None:
+    def __init__(self, title: str, summary: str, scanner: wordscan.Scanner) -> None:
         self.title = matching_text(title) if title else ""
         self.summary = matching_text(summary) if summary else ""
-        raw = split_words(self.title) if self.title else []
-        self.title_words = len(raw)
-        if self.summary:
-            raw += split_words(self.summary)
-        self.raw = raw
-        self.words = fold_words(raw)
-        self._tokens: list[tuple[str, int, int]] | None = None
+        words, positions, entries, title_spans = scanner.scan(self.title)
+        self.title_words = len(words)
+        more, more_positions, more_entries, summary_spans = scanner.scan(
+            self.summary, self.title_words
+        )
+        self.words = words + more
+        self.positions = positions + more_positions
+        self.entries = entries + more_entries
+        self._spans: list[bytes | memoryview | None] = [title_spans, summary_spans]
+
+    def _where(self, position: int) -> tuple[str, int, int, int]:
+        """(field text, start, end, position in the field) of a word."""
+        field = 0 if position < self.title_words else 1
+        source = self.summary if field else self.title
+        in_field = position - self.title_words if field else position
+        spans = self._spans[field]
+        if not isinstance(spans, memoryview):
+            if spans is None:
+                offsets = [x for _, start, end in tokenize(source) for x in (start, end)]
+                spans = memoryview(array("i", offsets))
+            else:
+                spans = memoryview(spans).cast("i")
+            self._spans[field] = spans
+        return source, spans[2 * in_field], spans[2 * in_field + 1], in_field
 
     def words_of(self, cover: Cover) -> str:
         """The occurrence's words as written, joined by spaces (cheaper than ``locate``)."""
-        return " ".join(self.raw[cover[0][0] : cover[-1][1] + 1])
+        return " ".join(
+            source[start:end]
+            for source, start, end, _ in map(self._where, range(cover[0][0], cover[-1][1] + 1))
+        )
 
     def locate(self, cover: Cover) -> tuple[str, str, int, int]:
         """(surface text, field, char offset, word position) of an occurrence."""
-        if self._tokens is None:
-            self._tokens = tokenize(self.title) + tokenize(self.summary)
-        start, end = cover[0][0], cover[-1][1]
-        in_title = start < self.title_words
-        source = self.title if in_title else self.summary
-        text = source[self._tokens[start][1] : self._tokens[end][2]]
-        position = start if in_title else start - self.title_words
-        return text, "title" if in_title else "summary", self._tokens[start][1], position
+        source, start, _, position = self._where(cover[0][0])
+        _, _, end, _ = self._where(cover[-1][1])
+        field = "title" if cover[0][0] < self.title_words else "summary"
+        return source[start:end], field, start, position
 
 
 def _topic_result(score: _TopicScore, text: _Text) -> TopicResult:

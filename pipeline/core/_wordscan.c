@@ -1,0 +1,494 @@
+/* One compiled pass over a text for the classifier: split it into words, fold each word and
+ * look up the phrases it anchors, remembering every distinct word it has seen.
+ *
+ * The Python module pipeline.core.wordscan owns the meaning; this file only makes it fast and
+ * gives the same answers as the pure-Python scanner there (a test holds both to that):
+ *
+ *   Scanner(fold, lookup, limit) -> scanner
+ *   scanner.scan(text, base=0) -> (folded, positions, entries, spans)
+ *
+ * A word is a run of characters for which str.isalnum() holds (the regular expression
+ * [^\W_]+). ``folded`` lists fold(word) for every word; ``positions`` the word numbers (from
+ * ``base``) whose folded form has an entry (lookup(folded) is not None), ``entries`` those
+ * entries; ``spans`` is bytes of native int32 pairs, each word's [start, end) in ``text``.
+ *
+ * fold and lookup are called once per distinct word as written; the results are kept in an
+ * open-addressing table keyed by the word's code points, so a word seen before costs a hash
+ * of its characters and one probe, and no string is made for it. The table is emptied when
+ * it holds ``limit`` words.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <string.h>
+
+typedef struct {
+    uint64_t hash; /* 0: empty */
+    PyObject *raw;
+    PyObject *folded;
+    PyObject *entry; /* Py_None when the word anchors nothing */
+} Slot;
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *fold;
+    PyObject *lookup;
+    Slot *slots;
+    Py_ssize_t capacity; /* a power of two */
+    Py_ssize_t used;
+    Py_ssize_t limit;
+} Scanner;
+
+/* str.isalnum() of the first WORD_TABLE code points (Latin, Greek, Cyrillic, Armenian,
+ * Georgian, punctuation...), worked out once; the rest ask Python's character database. */
+#define WORD_TABLE 0x3000
+static unsigned char word_table[WORD_TABLE];
+
+static inline int
+is_word(Py_UCS4 ch)
+{
+    if (ch < WORD_TABLE) {
+        return word_table[ch];
+    }
+    return Py_UNICODE_ISALNUM(ch);
+}
+
+#define FNV_OFFSET 14695981039346656037ULL
+#define FNV_PRIME 1099511628211ULL
+
+static void
+slots_release(Slot *slots, Py_ssize_t capacity)
+{
+    for (Py_ssize_t i = 0; i < capacity; i++) {
+        if (slots[i].hash) {
+            Py_CLEAR(slots[i].raw);
+            Py_CLEAR(slots[i].folded);
+            Py_CLEAR(slots[i].entry);
+            slots[i].hash = 0;
+        }
+    }
+}
+
+static int
+table_init(Scanner *self, Py_ssize_t capacity)
+{
+    Slot *slots = PyMem_Calloc((size_t)capacity, sizeof(Slot));
+    if (slots == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    self->slots = slots;
+    self->capacity = capacity;
+    self->used = 0;
+    return 0;
+}
+
+static void
+table_clear(Scanner *self)
+{
+    if (self->slots != NULL) {
+        Slot *slots = self->slots;
+        Py_ssize_t capacity = self->capacity;
+        self->slots = NULL;
+        self->capacity = 0;
+        self->used = 0;
+        slots_release(slots, capacity);
+        PyMem_Free(slots);
+    }
+}
+
+static int
+table_grow(Scanner *self)
+{
+    Py_ssize_t capacity = self->capacity * 2;
+    Slot *slots = PyMem_Calloc((size_t)capacity, sizeof(Slot));
+    if (slots == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    uint64_t mask = (uint64_t)capacity - 1;
+    for (Py_ssize_t i = 0; i < self->capacity; i++) {
+        Slot *old = &self->slots[i];
+        if (!old->hash) {
+            continue;
+        }
+        uint64_t at = old->hash & mask;
+        while (slots[at].hash) {
+            at = (at + 1) & mask;
+        }
+        slots[at] = *old;
+    }
+    PyMem_Free(self->slots);
+    self->slots = slots;
+    self->capacity = capacity;
+    return 0;
+}
+
+/* The slot holding text[start:end], or NULL. */
+static Slot *
+table_find(Scanner *self, int kind, const void *data, Py_ssize_t start, Py_ssize_t end,
+           uint64_t hash)
+{
+    uint64_t mask = (uint64_t)self->capacity - 1;
+    uint64_t at = hash & mask;
+    Py_ssize_t length = end - start;
+    for (;;) {
+        Slot *slot = &self->slots[at];
+        if (!slot->hash) {
+            return NULL;
+        }
+        if (slot->hash == hash && PyUnicode_GET_LENGTH(slot->raw) == length) {
+            int raw_kind = PyUnicode_KIND(slot->raw);
+            const void *raw_data = PyUnicode_DATA(slot->raw);
+            Py_ssize_t k = 0;
+            if (raw_kind == kind) {
+                if (memcmp(raw_data, (const char *)data + start * kind, (size_t)(length * kind))
+                    == 0) {
+                    return slot;
+                }
+            }
+            else {
+                for (; k < length; k++) {
+                    if (PyUnicode_READ(raw_kind, raw_data, k)
+                        != PyUnicode_READ(kind, data, start + k)) {
+                        break;
+                    }
+                }
+                if (k == length) {
+                    return slot;
+                }
+            }
+        }
+        at = (at + 1) & mask;
+    }
+}
+
+/* Fold and look up a word not in the table, and keep the results. */
+static Slot *
+table_add(Scanner *self, PyObject *text, Py_ssize_t start, Py_ssize_t end, uint64_t hash)
+{
+    PyObject *raw = PyUnicode_Substring(text, start, end);
+    if (raw == NULL) {
+        return NULL;
+    }
+    PyObject *folded = PyObject_CallOneArg(self->fold, raw);
+    if (folded == NULL) {
+        Py_DECREF(raw);
+        return NULL;
+    }
+    if (!PyUnicode_Check(folded)) {
+        PyErr_SetString(PyExc_TypeError, "fold must return a str");
+        Py_DECREF(raw);
+        Py_DECREF(folded);
+        return NULL;
+    }
+    PyObject *entry = PyObject_CallOneArg(self->lookup, folded);
+    if (entry == NULL) {
+        Py_DECREF(raw);
+        Py_DECREF(folded);
+        return NULL;
+    }
+    /* The calls above ran Python code, which may have used this scanner: look again. */
+    if (self->slots == NULL || self->used >= self->limit) {
+        table_clear(self);
+        if (table_init(self, 1024) < 0) {
+            goto error;
+        }
+    }
+    else if ((self->used + 1) * 2 > self->capacity) {
+        if (table_grow(self) < 0) {
+            goto error;
+        }
+    }
+    Slot *slot = table_find(self, PyUnicode_KIND(text), PyUnicode_DATA(text), start, end, hash);
+    if (slot != NULL) {
+        Py_DECREF(raw);
+        Py_DECREF(folded);
+        Py_DECREF(entry);
+        return slot;
+    }
+    uint64_t mask = (uint64_t)self->capacity - 1;
+    uint64_t at = hash & mask;
+    while (self->slots[at].hash) {
+        at = (at + 1) & mask;
+    }
+    slot = &self->slots[at];
+    slot->hash = hash;
+    slot->raw = raw;
+    slot->folded = folded;
+    slot->entry = entry;
+    self->used++;
+    return slot;
+error:
+    Py_DECREF(raw);
+    Py_DECREF(folded);
+    Py_DECREF(entry);
+    return NULL;
+}
+
+/* The words of text: appended to the lists, spans into *spans; the number of words, or -1.
+ * Inlined once per string kind, so each copy reads its characters directly. */
+static inline __attribute__((always_inline)) Py_ssize_t
+scan_words(Scanner *self, PyObject *text, const int kind, Py_ssize_t base, PyObject *folded,
+           PyObject *positions, PyObject *entries, int32_t **spans_out, Py_ssize_t *spans_cap)
+{
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    Py_ssize_t i = 0, count = 0;
+    int32_t *spans = *spans_out;
+    while (i < n) {
+        Py_UCS4 ch = PyUnicode_READ(kind, data, i);
+        if (!is_word(ch)) {
+            i++;
+            continue;
+        }
+        Py_ssize_t start = i;
+        uint64_t hash = FNV_OFFSET;
+        do {
+            hash = (hash ^ ch) * FNV_PRIME;
+            i++;
+        } while (i < n && is_word(ch = PyUnicode_READ(kind, data, i)));
+        if (hash == 0) {
+            hash = 1;
+        }
+        Slot *slot = table_find(self, kind, data, start, i, hash);
+        if (slot == NULL) {
+            slot = table_add(self, text, start, i, hash);
+            if (slot == NULL) {
+                goto error;
+            }
+        }
+        if (PyList_Append(folded, slot->folded) < 0) {
+            goto error;
+        }
+        if (slot->entry != Py_None) {
+            PyObject *position = PyLong_FromSsize_t(base + count);
+            if (position == NULL) {
+                goto error;
+            }
+            int failed = PyList_Append(positions, position) < 0;
+            Py_DECREF(position);
+            if (failed || PyList_Append(entries, slot->entry) < 0) {
+                goto error;
+            }
+        }
+        if (2 * (count + 1) > *spans_cap) {
+            Py_ssize_t cap = *spans_cap ? *spans_cap * 2 : 256;
+            int32_t *grown = PyMem_Realloc(spans, (size_t)cap * sizeof(int32_t));
+            if (grown == NULL) {
+                PyErr_NoMemory();
+                goto error;
+            }
+            spans = *spans_out = grown;
+            *spans_cap = cap;
+        }
+        spans[2 * count] = (int32_t)start;
+        spans[2 * count + 1] = (int32_t)i;
+        count++;
+    }
+    return count;
+error:
+    return -1;
+}
+
+static PyObject *
+Scanner_scan(Scanner *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs < 1 || nargs > 2) {
+        PyErr_SetString(PyExc_TypeError, "scan(text, base=0)");
+        return NULL;
+    }
+    PyObject *text = args[0];
+    if (!PyUnicode_Check(text)) {
+        PyErr_Format(PyExc_TypeError, "scan() needs a str, not %.100s", Py_TYPE(text)->tp_name);
+        return NULL;
+    }
+    Py_ssize_t base = 0;
+    if (nargs == 2) {
+        base = PyLong_AsSsize_t(args[1]);
+        if (base == -1 && PyErr_Occurred()) {
+            return NULL;
+        }
+    }
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    if (n > INT32_MAX) {
+        PyErr_SetString(PyExc_ValueError, "text too long for scan()");
+        return NULL;
+    }
+    Py_INCREF(text); /* callbacks run Python code: keep the text alive */
+    PyObject *folded = PyList_New(0);
+    PyObject *positions = PyList_New(0);
+    PyObject *entries = PyList_New(0);
+    int32_t *spans = NULL;
+    Py_ssize_t spans_cap = 0, count = 0;
+    PyObject *result = NULL;
+    if (folded == NULL || positions == NULL || entries == NULL) {
+        goto done;
+    }
+    if (self->slots == NULL && table_init(self, 1024) < 0) {
+        goto done;
+    }
+    switch (PyUnicode_KIND(text)) {
+    case PyUnicode_1BYTE_KIND:
+        count = scan_words(self, text, PyUnicode_1BYTE_KIND, base, folded, positions, entries,
+                           &spans, &spans_cap);
+        break;
+    case PyUnicode_2BYTE_KIND:
+        count = scan_words(self, text, PyUnicode_2BYTE_KIND, base, folded, positions, entries,
+                           &spans, &spans_cap);
+        break;
+    default:
+        count = scan_words(self, text, PyUnicode_4BYTE_KIND, base, folded, positions, entries,
+                           &spans, &spans_cap);
+    }
+    if (count < 0) {
+        goto done;
+    }
+    PyObject *span_bytes = PyBytes_FromStringAndSize(
+        (const char *)spans, (Py_ssize_t)(2 * count * (Py_ssize_t)sizeof(int32_t)));
+    if (span_bytes == NULL) {
+        goto done;
+    }
+    result = PyTuple_Pack(4, folded, positions, entries, span_bytes);
+    Py_DECREF(span_bytes);
+done:
+    PyMem_Free(spans);
+    Py_XDECREF(folded);
+    Py_XDECREF(positions);
+    Py_XDECREF(entries);
+    Py_DECREF(text);
+    return result;
+}
+
+static PyObject *
+Scanner_clear(Scanner *self, PyObject *Py_UNUSED(ignored))
+{
+    table_clear(self);
+    Py_RETURN_NONE;
+}
+
+static Py_ssize_t
+Scanner_len(Scanner *self)
+{
+    return self->used;
+}
+
+static int
+Scanner_init(Scanner *self, PyObject *args, PyObject *kwargs)
+{
+    static char *keywords[] = {"fold", "lookup", "limit", NULL};
+    PyObject *fold, *lookup;
+    Py_ssize_t limit = 200000;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO|n", keywords, &fold, &lookup, &limit)) {
+        return -1;
+    }
+    if (!PyCallable_Check(fold) || !PyCallable_Check(lookup)) {
+        PyErr_SetString(PyExc_TypeError, "fold and lookup must be callables");
+        return -1;
+    }
+    if (limit < 1) {
+        PyErr_SetString(PyExc_ValueError, "limit must be at least 1");
+        return -1;
+    }
+    table_clear(self);
+    Py_INCREF(fold);
+    Py_XSETREF(self->fold, fold);
+    Py_INCREF(lookup);
+    Py_XSETREF(self->lookup, lookup);
+    self->limit = limit;
+    return 0;
+}
+
+static int
+Scanner_traverse(Scanner *self, visitproc visit, void *arg)
+{
+    Py_VISIT(Py_TYPE(self));
+    Py_VISIT(self->fold);
+    Py_VISIT(self->lookup);
+    for (Py_ssize_t i = 0; i < self->capacity; i++) {
+        if (self->slots[i].hash) {
+            Py_VISIT(self->slots[i].entry);
+        }
+    }
+    return 0;
+}
+
+static int
+Scanner_tp_clear(Scanner *self)
+{
+    Py_CLEAR(self->fold);
+    Py_CLEAR(self->lookup);
+    table_clear(self);
+    return 0;
+}
+
+static void
+Scanner_dealloc(Scanner *self)
+{
+    PyTypeObject *type = Py_TYPE(self);
+    PyObject_GC_UnTrack(self);
+    Scanner_tp_clear(self);
+    type->tp_free((PyObject *)self);
+    Py_DECREF(type);
+}
+
+static PyMethodDef Scanner_methods[] = {
+    {"scan", (PyCFunction)(void (*)(void))Scanner_scan, METH_FASTCALL,
+     "scan(text, base=0) -> (folded, positions, entries, spans)"},
+    {"clear", (PyCFunction)Scanner_clear, METH_NOARGS, "Forget every word seen."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyType_Slot Scanner_type_slots[] = {
+    {Py_tp_doc, "Splits, folds and looks up words in one pass (see pipeline.core.wordscan)."},
+    {Py_tp_new, PyType_GenericNew},
+    {Py_tp_init, Scanner_init},
+    {Py_tp_dealloc, Scanner_dealloc},
+    {Py_tp_traverse, Scanner_traverse},
+    {Py_tp_clear, Scanner_tp_clear},
+    {Py_tp_methods, Scanner_methods},
+    {Py_sq_length, Scanner_len},
+    {Py_mp_length, Scanner_len},
+    {0, NULL},
+};
+
+static PyType_Spec Scanner_spec = {
+    .name = "pipeline.core._wordscan.Scanner",
+    .basicsize = sizeof(Scanner),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_BASETYPE,
+    .slots = Scanner_type_slots,
+};
+
+static int
+module_exec(PyObject *module)
+{
+    for (Py_UCS4 c = 0; c < WORD_TABLE; c++) {
+        word_table[c] = (unsigned char)Py_UNICODE_ISALNUM(c);
+    }
+    PyObject *type = PyType_FromModuleAndSpec(module, &Scanner_spec, NULL);
+    if (type == NULL) {
+        return -1;
+    }
+    int failed = PyModule_AddObjectRef(module, "Scanner", type) < 0;
+    Py_DECREF(type);
+    return failed ? -1 : 0;
+}
+
+static PyModuleDef_Slot module_slots[] = {
+    {Py_mod_exec, module_exec},
+    {0, NULL},
+};
+
+static struct PyModuleDef module_def = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "pipeline.core._wordscan",
+    .m_doc = "Compiled word scanner for the classifier (see pipeline.core.wordscan).",
+    .m_size = 0,
+    .m_slots = module_slots,
+};
+
+PyMODINIT_FUNC
+PyInit__wordscan(void)
+{
+    return PyModuleDef_Init(&module_def);
+}
