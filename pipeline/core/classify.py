@@ -368,19 +368,19 @@ class Classifier:
         self._phrases = _Phrases()
         #: phrase id -> terms whose (first) phrase it is
         self._by_phrase: dict[int, list[_CompiledTerm]] = {}
-        self._exclusions: list[list[_CompiledExclusion]] = []
+        #: per topic: phrase id -> the exclusions that phrase starts, in the topic's order
+        self._exclusions: list[dict[int, list[tuple[int, _CompiledExclusion]]]] = []
         self._languages: list[frozenset[str]] = []
         for t_index, topic in enumerate(self.topics):
             for k, term in enumerate(topic.terms):
                 first, second, near = self._add_pattern(term.pattern)
                 compiled = _CompiledTerm(t_index, k, term, first, second, near)
                 self._by_phrase.setdefault(first, []).append(compiled)
-            exclusions = []
-            for ex in topic.exclusions:
+            exclusions: dict[int, list[tuple[int, _CompiledExclusion]]] = {}
+            for order, ex in enumerate(topic.exclusions):
                 first, second, near = self._add_pattern(ex.pattern)
-                exclusions.append(
-                    _CompiledExclusion(ex.pattern.source, first, second, near, ex.within)
-                )
+                compiled_ex = _CompiledExclusion(ex.pattern.source, first, second, near, ex.within)
+                exclusions.setdefault(first, []).append((order, compiled_ex))
             self._exclusions.append(exclusions)
             self._languages.append(frozenset(t.language for t in topic.terms) - {"any"})
 
@@ -456,11 +456,10 @@ class Classifier:
             occurrences.extend(_Occ(compiled, cover) for cover in covers)
         if not occurrences:
             return None
-        exclusions = [
-            (ex, covers)
-            for ex in self._exclusions[t_index]
-            if ex.first in found and (covers := _exclusion_covers(found, ex))
-        ]
+        index = self._exclusions[t_index]
+        present = [pair for pid in found if pid in index for pair in index[pid]]
+        present.sort(key=_order)  # the first exclusion written is the one that names a cancel
+        exclusions = [(ex, covers) for _, ex in present if (covers := _exclusion_covers(found, ex))]
         for occ in occurrences:
             for ex, covers in exclusions:
                 if any(_distance(occ.cover, c) <= ex.within for c in covers):
@@ -483,6 +482,10 @@ class Classifier:
                 contributions[occ.term.index] = weight
         score = round(sum(contributions.values()), 2)
         return _TopicScore(topic, occurrences, contributions, score, strong_hit)
+
+
+def _order(pair: tuple[int, _CompiledExclusion]) -> int:
+    return pair[0]
 
 
 def _exclusion_covers(found: dict[int, list[Span]], ex: _CompiledExclusion) -> list[Cover]:

@@ -19,8 +19,11 @@ _BLOCK_TAGS = frozenset(
     "p div br li ul ol h1 h2 h3 h4 h5 h6 blockquote tr td th table section article figure".split()
 )
 _SKIP_TAGS = frozenset({"script", "style", "noscript", "template"})
-_SPACE = re.compile(r"[ \t\r\f\v\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
-_NEWLINES = re.compile(r"\s*\n\s*")
+# Runs of spaces (plain, tab, no-break, thin...) become one plain space. A lone plain space is
+# left alone, so the substitution only touches what changes (most texts: nothing), which makes
+# it several times faster than rewriting every space.
+_OTHER_SPACES = "\\t\\r\\f\\v\\u00a0\\u2000-\\u200b\\u202f\\u205f\\u3000"
+_SPACE = re.compile(f"[ {_OTHER_SPACES}]{{2,}}|[{_OTHER_SPACES}]")
 
 
 class _TextExtractor(HTMLParser):
@@ -58,8 +61,8 @@ def plain_text(markup: str) -> str:
     else:
         text = html.unescape(markup)
     text = _SPACE.sub(" ", text)
-    text = _NEWLINES.sub("\n", text)
-    return "\n".join(line.strip() for line in text.split("\n") if line.strip())
+    # Lines stripped (str.strip takes what \s matches), blank ones dropped.
+    return "\n".join(line for line in map(str.strip, text.split("\n")) if line)
 
 
 def matching_text(text: str) -> str:
