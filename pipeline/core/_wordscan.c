@@ -6,6 +6,7 @@
  *
  *   Scanner(fold, lookup, limit) -> scanner
  *   scanner.scan(text, base=0) -> (folded, positions, entries, spans)
+ *   find_phrases(words, positions, entries, title_words) -> {phrase id: [(start, end), ...]}
  *
  * A word is a run of characters for which str.isalnum() holds (the regular expression
  * [^\W_]+). ``folded`` lists fold(word) for every word; ``positions`` the word numbers (from
@@ -459,6 +460,224 @@ static PyType_Spec Scanner_spec = {
     .slots = Scanner_type_slots,
 };
 
+/* --- find_phrases: the phrases around each anchor (layout in pipeline/core/wordscan.py) --- */
+
+static int
+check_anchors(PyObject *found, PyObject *anchors, PyObject *words, Py_ssize_t i, Py_ssize_t n,
+              Py_ssize_t title_words)
+{
+    if (!PyTuple_Check(anchors)) {
+        PyErr_SetString(PyExc_TypeError, "anchors must be a tuple");
+        return -1;
+    }
+    for (Py_ssize_t a = 0; a < PyTuple_GET_SIZE(anchors); a++) {
+        PyObject *anchor = PyTuple_GET_ITEM(anchors, a);
+        if (!PyTuple_Check(anchor) || PyTuple_GET_SIZE(anchor) != 4) {
+            PyErr_SetString(PyExc_TypeError, "an anchor is (phrase id, at, length, others)");
+            return -1;
+        }
+        Py_ssize_t at = PyLong_AsSsize_t(PyTuple_GET_ITEM(anchor, 1));
+        Py_ssize_t length = PyLong_AsSsize_t(PyTuple_GET_ITEM(anchor, 2));
+        if ((at == -1 || length == -1) && PyErr_Occurred()) {
+            return -1;
+        }
+        Py_ssize_t start = i - at, end = start + length - 1;
+        if (start < 0 || end >= n || (start < title_words && title_words <= end)) {
+            continue;
+        }
+        PyObject *others = PyTuple_GET_ITEM(anchor, 3);
+        if (!PyTuple_Check(others)) {
+            PyErr_SetString(PyExc_TypeError, "an anchor's other words must be a tuple");
+            return -1;
+        }
+        int matched = 1;
+        for (Py_ssize_t k = 0; matched && k < PyTuple_GET_SIZE(others); k++) {
+            PyObject *other = PyTuple_GET_ITEM(others, k);
+            if (!PyTuple_Check(other) || PyTuple_GET_SIZE(other) != 3) {
+                PyErr_SetString(PyExc_TypeError, "another word is (offset, exact, prefixes)");
+                return -1;
+            }
+            Py_ssize_t offset = PyLong_AsSsize_t(PyTuple_GET_ITEM(other, 0));
+            if (offset == -1 && PyErr_Occurred()) {
+                return -1;
+            }
+            Py_ssize_t j = i + offset;
+            if (j < start || j > end) {
+                PyErr_SetString(PyExc_ValueError, "an offset points outside its phrase");
+                return -1;
+            }
+            PyObject *word = PyList_GET_ITEM(words, j);
+            int hit = PySet_Contains(PyTuple_GET_ITEM(other, 1), word);
+            if (hit < 0) {
+                return -1;
+            }
+            if (!hit) {
+                PyObject *prefixes = PyTuple_GET_ITEM(other, 2);
+                Py_ssize_t count = PyTuple_GET_SIZE(prefixes);
+                for (Py_ssize_t p = 0; !hit && p < count; p++) {
+                    Py_ssize_t r = PyUnicode_Tailmatch(word, PyTuple_GET_ITEM(prefixes, p), 0,
+                                                       PY_SSIZE_T_MAX, -1);
+                    if (r < 0) {
+                        return -1;
+                    }
+                    hit = (int)r;
+                }
+            }
+            matched = hit;
+        }
+        if (!matched) {
+            continue;
+        }
+        PyObject *pid = PyTuple_GET_ITEM(anchor, 0);
+        PyObject *spans = PyDict_GetItemWithError(found, pid);
+        if (spans == NULL) {
+            if (PyErr_Occurred()) {
+                return -1;
+            }
+            spans = PyList_New(0);
+            if (spans == NULL) {
+                return -1;
+            }
+            int failed = PyDict_SetItem(found, pid, spans) < 0;
+            Py_DECREF(spans);
+            if (failed) {
+                return -1;
+            }
+        }
+        PyObject *span = Py_BuildValue("(nn)", start, end);
+        if (span == NULL) {
+            return -1;
+        }
+        int failed = PyList_Append(spans, span) < 0;
+        Py_DECREF(span);
+        if (failed) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static PyObject *
+find_phrases(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 4) {
+        PyErr_SetString(PyExc_TypeError, "find_phrases(words, positions, entries, title_words)");
+        return NULL;
+    }
+    PyObject *words = args[0], *positions = args[1], *entries = args[2];
+    if (!PyList_Check(words) || !PyList_Check(positions) || !PyList_Check(entries)) {
+        PyErr_SetString(PyExc_TypeError, "words, positions and entries must be lists");
+        return NULL;
+    }
+    if (PyList_GET_SIZE(positions) != PyList_GET_SIZE(entries)) {
+        PyErr_SetString(PyExc_ValueError, "positions and entries differ in length");
+        return NULL;
+    }
+    Py_ssize_t title_words = PyLong_AsSsize_t(args[3]);
+    if (title_words == -1 && PyErr_Occurred()) {
+        return NULL;
+    }
+    Py_ssize_t n = PyList_GET_SIZE(words);
+    for (Py_ssize_t k = 0; k < n; k++) {
+        if (!PyUnicode_Check(PyList_GET_ITEM(words, k))) {
+            PyErr_SetString(PyExc_TypeError, "words must be str");
+            return NULL;
+        }
+    }
+    PyObject *found = PyDict_New();
+    if (found == NULL) {
+        return NULL;
+    }
+    for (Py_ssize_t h = 0; h < PyList_GET_SIZE(positions); h++) {
+        Py_ssize_t i = PyLong_AsSsize_t(PyList_GET_ITEM(positions, h));
+        if (i == -1 && PyErr_Occurred()) {
+            goto error;
+        }
+        if (i < 0 || i >= n) {
+            PyErr_SetString(PyExc_ValueError, "a position is outside the words");
+            goto error;
+        }
+        PyObject *anchored = PyList_GET_ITEM(entries, h);
+        if (!PyTuple_Check(anchored) || PyTuple_GET_SIZE(anchored) != 3) {
+            PyErr_SetString(PyExc_TypeError, "an entry is (direct, by_word, by_prefix)");
+            goto error;
+        }
+        if (check_anchors(found, PyTuple_GET_ITEM(anchored, 0), words, i, n, title_words) < 0) {
+            goto error;
+        }
+        PyObject *by_word = PyTuple_GET_ITEM(anchored, 1);
+        for (Py_ssize_t g = 0; g < PyTuple_GET_SIZE(by_word); g++) {
+            PyObject *group = PyTuple_GET_ITEM(by_word, g);
+            Py_ssize_t j = i + PyLong_AsSsize_t(PyTuple_GET_ITEM(group, 0));
+            if (PyErr_Occurred()) {
+                goto error;
+            }
+            if (j < 0 || j >= n) {
+                continue;
+            }
+            PyObject *more = PyDict_GetItemWithError(PyTuple_GET_ITEM(group, 1),
+                                                     PyList_GET_ITEM(words, j));
+            if (more == NULL) {
+                if (PyErr_Occurred()) {
+                    goto error;
+                }
+                continue;
+            }
+            if (check_anchors(found, more, words, i, n, title_words) < 0) {
+                goto error;
+            }
+        }
+        PyObject *by_prefix = PyTuple_GET_ITEM(anchored, 2);
+        for (Py_ssize_t g = 0; g < PyTuple_GET_SIZE(by_prefix); g++) {
+            PyObject *group = PyTuple_GET_ITEM(by_prefix, g);
+            Py_ssize_t j = i + PyLong_AsSsize_t(PyTuple_GET_ITEM(group, 0));
+            if (PyErr_Occurred()) {
+                goto error;
+            }
+            if (j < 0 || j >= n) {
+                continue;
+            }
+            PyObject *word = PyList_GET_ITEM(words, j);
+            Py_ssize_t word_length = PyUnicode_GET_LENGTH(word);
+            PyObject *lengths = PyTuple_GET_ITEM(group, 2);
+            for (Py_ssize_t l = 0; l < PyTuple_GET_SIZE(lengths); l++) {
+                Py_ssize_t length = PyLong_AsSsize_t(PyTuple_GET_ITEM(lengths, l));
+                if (length == -1 && PyErr_Occurred()) {
+                    goto error;
+                }
+                if (length > word_length) {
+                    break;
+                }
+                PyObject *prefix = PyUnicode_Substring(word, 0, length);
+                if (prefix == NULL) {
+                    goto error;
+                }
+                PyObject *more = PyDict_GetItemWithError(PyTuple_GET_ITEM(group, 1), prefix);
+                Py_DECREF(prefix);
+                if (more == NULL) {
+                    if (PyErr_Occurred()) {
+                        goto error;
+                    }
+                    continue;
+                }
+                if (check_anchors(found, more, words, i, n, title_words) < 0) {
+                    goto error;
+                }
+            }
+        }
+    }
+    return found;
+error:
+    Py_DECREF(found);
+    return NULL;
+}
+
+static PyMethodDef module_methods[] = {
+    {"find_phrases", (PyCFunction)(void (*)(void))find_phrases, METH_FASTCALL,
+     "find_phrases(words, positions, entries, title_words) -> {phrase id: [(start, end)]}"},
+    {NULL, NULL, 0, NULL},
+};
+
 static int
 module_exec(PyObject *module)
 {
@@ -484,6 +703,7 @@ static struct PyModuleDef module_def = {
     .m_name = "pipeline.core._wordscan",
     .m_doc = "Compiled word scanner for the classifier (see pipeline.core.wordscan).",
     .m_size = 0,
+    .m_methods = module_methods,
     .m_slots = module_slots,
 };
 

@@ -36,6 +36,7 @@ from pipeline.core import wordscan
 from pipeline.core.models import Classification
 from pipeline.core.rules import Pattern, Phrase, Term, Topic
 from pipeline.core.text import matching_text, tokenize
+from pipeline.core.wordscan import Anchor, Anchored
 
 Span = tuple[int, int]  # [first word, last word] inclusive, positions in title + summary
 # The words an occurrence covers: one span, or two for NEAR (the words between do not count).
@@ -146,34 +147,16 @@ def format_explanation(results: Sequence[TopicResult], matched_only: bool = Fals
 # --- matching ----------------------------------------------------------------------------------
 
 
-#: A phrase as seen from its anchor word: (phrase id, index of the anchor in the phrase, the
-#: phrase's length, its other words as (offset from the anchor, exact forms, prefixes)).
-_Anchor = tuple[int, int, int, tuple[tuple[int, frozenset[str], tuple[str, ...]], ...]]
-
-
-@dataclass(frozen=True, slots=True)
-class _Anchored:
-    """The phrases one word anchors. A common anchor ("climate" anchors dozens of phrases) sorts
-    them by one other word, so a hit costs a lookup of that word rather than a check of each."""
-
-    #: Phrases checked word by word (one-word phrases, and those with no plain key word).
-    direct: tuple[_Anchor, ...]
-    #: (offset from the anchor, exact form of the word there -> phrases)
-    by_word: tuple[tuple[int, dict[str, tuple[_Anchor, ...]]], ...]
-    #: (offset from the anchor, prefix of the word there -> phrases, the prefixes' lengths)
-    by_prefix: tuple[tuple[int, dict[str, tuple[_Anchor, ...]], tuple[int, ...]], ...]
-
-
 def _anchor_index(phrase: Phrase) -> int:
     """The word a phrase is looked up by: its longest (longer words are rarer, so "state of the
     climate" is looked for at "climate", not at every "the"); the first among equals."""
     return max(range(len(phrase)), key=lambda k: (min(len(o.text) for o in phrase[k]), -k))
 
 
-def _anchored(anchors: list[_Anchor]) -> _Anchored:
-    direct: list[_Anchor] = []
-    by_word: dict[int, dict[str, list[_Anchor]]] = {}
-    by_prefix: dict[int, dict[str, list[_Anchor]]] = {}
+def _anchored(anchors: list[Anchor]) -> Anchored:
+    direct: list[Anchor] = []
+    by_word: dict[int, dict[str, list[Anchor]]] = {}
+    by_prefix: dict[int, dict[str, list[Anchor]]] = {}
     for anchor in anchors:
         others = anchor[3]
         plain = [o for o in others if o[1] and not o[2]]
@@ -188,7 +171,7 @@ def _anchored(anchors: list[_Anchor]) -> _Anchored:
                 by_prefix.setdefault(offset, {}).setdefault(prefix, []).append(anchor)
         else:
             direct.append(anchor)
-    return _Anchored(
+    return Anchored(
         tuple(direct),
         tuple((k, {w: tuple(a) for w, a in t.items()}) for k, t in sorted(by_word.items())),
         tuple(
@@ -204,11 +187,12 @@ class _Phrases:
     def __init__(self) -> None:
         self.phrases: list[Phrase] = []
         self._ids: dict[Phrase, int] = {}
-        self._exact: dict[str, list[_Anchor]] = {}
-        self._prefix: dict[str, list[_Anchor]] = {}
+        self._exact: dict[str, list[Anchor]] = {}
+        self._prefix: dict[str, list[Anchor]] = {}
         self._prefix_lengths: tuple[int, ...] = ()
         #: Splits a text into folded words and finds the anchors among them, in one pass.
         self.scanner = wordscan.scanner(self._anchored)
+        self._find = wordscan.find_phrases_for(self.scanner)
 
     def add(self, phrase: Phrase) -> int:
         if phrase in self._ids:
@@ -225,7 +209,7 @@ class _Phrases:
             for k, options in enumerate(phrase)
             if k != at
         )
-        anchor: _Anchor = (pid, at, len(phrase), others)
+        anchor: Anchor = (pid, at, len(phrase), others)
         for option in phrase[at]:
             table = self._prefix if option.prefix else self._exact
             anchors = table.setdefault(option.text, [])
@@ -235,7 +219,7 @@ class _Phrases:
         self.scanner.clear()
         return pid
 
-    def _anchored(self, word: str) -> _Anchored | None:
+    def _anchored(self, word: str) -> Anchored | None:
         """The phrases ``word`` is the anchor of (None: none)."""
         found = list(self._exact.get(word, ()))
         for length in self._prefix_lengths:
@@ -246,38 +230,7 @@ class _Phrases:
 
     def find(self, text: _Text) -> dict[int, list[Span]]:
         """Spans of every phrase in the text; no phrase runs from the title into the summary."""
-        found: dict[int, list[Span]] = {}
-        words = text.words
-        n = len(words)
-        title_words = text.title_words
-        for i, anchored in zip(text.positions, text.entries, strict=True):
-            candidates = anchored.direct
-            for offset, table in anchored.by_word:
-                if 0 <= i + offset < n:
-                    more = table.get(words[i + offset])
-                    if more:
-                        candidates = candidates + more
-            for offset, table, lengths in anchored.by_prefix:
-                if 0 <= i + offset < n:
-                    word = words[i + offset]
-                    for length in lengths:
-                        if length > len(word):
-                            break
-                        more = table.get(word[:length])
-                        if more:
-                            candidates = candidates + more
-            for pid, at, length, others in candidates:
-                start = i - at
-                end = start + length - 1
-                if start < 0 or end >= n or (start < title_words <= end):
-                    continue
-                for offset, exact, prefixes in others:
-                    word = words[i + offset]
-                    if not (word in exact or word.startswith(prefixes)):
-                        break
-                else:
-                    found.setdefault(pid, []).append((start, end))
-        return found
+        return self._find(text.words, text.positions, text.entries, text.title_words)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,5 @@
-"""One pass over a text for the classifier: its words, folded, and the ones that anchor a phrase.
+"""The classifier's phrase finding: one pass over a text for its words, folded, and the ones that
+anchor a phrase (``scanner``), then the phrases around each anchor (``find_phrases``).
 
 ``scanner(lookup)`` gives an object with ``scan(text, base=0)`` returning
 ``(folded, positions, entries, spans)``:
@@ -13,10 +14,15 @@
 answers (up to ``limit`` words, then start afresh), so ``lookup`` must give the same answer for
 the same word until ``clear()`` is called.
 
-The compiled scanner (``_wordscan.c``, built by ``pip install``) does it in one pass without
-making a string per word, which is most of the classifier's time on a 2 KB article; the
-pure-Python scanner here gives the same answers and is used where the module was not built
-(no C compiler) or when ``NEWSMON_PURE_PYTHON_SCAN=1``.
+``find_phrases(words, positions, entries, title_words)`` takes the scan's entries, each an
+``Anchored`` (the layout below, built by ``classify``), and returns ``{phrase id: [(first word,
+last word), ...]}``, spans in text order; no phrase runs from the title (its first
+``title_words`` words) into the summary.
+
+The compiled module (``_wordscan.c``, built by ``pip install``) does both without making a
+string per word, which was most of the classifier's time on a 2 KB article; the pure-Python
+versions here give the same answers (tests hold them to it) and are used where the module was
+not built (no C compiler) or when ``NEWSMON_PURE_PYTHON_SCAN=1``.
 """
 
 from __future__ import annotations
@@ -24,14 +30,33 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from itertools import compress
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from pipeline.core.text import fold, fold_words, split_words
 
 try:
     from pipeline.core._wordscan import Scanner as _CompiledScanner
+    from pipeline.core._wordscan import find_phrases as _compiled_find_phrases
 except ImportError:  # not built: no C compiler where it was installed
     _CompiledScanner = None
+    _compiled_find_phrases = None
+
+#: A phrase as seen from its anchor word: (phrase id, index of the anchor in the phrase, the
+#: phrase's length, its other words as (offset from the anchor, exact forms, prefixes)).
+Anchor = tuple[int, int, int, tuple[tuple[int, frozenset[str], tuple[str, ...]], ...]]
+
+
+class Anchored(NamedTuple):
+    """The phrases one word anchors. A common anchor ("climate" anchors dozens of phrases) files
+    them by one other word, so a hit costs a lookup of that word rather than a check of each."""
+
+    #: Phrases checked word by word (one-word phrases, and those with no plain key word).
+    direct: tuple[Anchor, ...]
+    #: (offset from the anchor, exact form of the word there -> phrases)
+    by_word: tuple[tuple[int, dict[str, tuple[Anchor, ...]]], ...]
+    #: (offset from the anchor, prefix of the word there -> phrases, the prefixes' lengths)
+    by_prefix: tuple[tuple[int, dict[str, tuple[Anchor, ...]], tuple[int, ...]], ...]
+
 
 Scan = tuple[list[str], list[int], list[Any], bytes | None]
 LIMIT = 200_000
@@ -91,7 +116,57 @@ def scanner(lookup: Callable[[str], Any], *, compiled: bool | None = None) -> Sc
     """The compiled scanner when it is built (unless ``compiled`` is False or
     NEWSMON_PURE_PYTHON_SCAN=1), else the pure-Python one."""
     if compiled is None:
-        compiled = os.environ.get("NEWSMON_PURE_PYTHON_SCAN", "") not in ("1", "true", "yes")
+        compiled = _use_compiled()
     if compiled and _CompiledScanner is not None:
         return _CompiledScanner(fold, lookup, LIMIT)
     return PythonScanner(lookup)
+
+
+Spans = dict[int, list[tuple[int, int]]]
+
+
+def python_find_phrases(
+    words: list[str], positions: list[int], entries: list[Anchored], title_words: int
+) -> Spans:
+    """``find_phrases`` in Python."""
+    found: Spans = {}
+    n = len(words)
+    for i, anchored in zip(positions, entries, strict=True):
+        candidates = anchored.direct
+        for offset, table in anchored.by_word:
+            if 0 <= i + offset < n:
+                more = table.get(words[i + offset])
+                if more:
+                    candidates = candidates + more
+        for offset, table, lengths in anchored.by_prefix:
+            if 0 <= i + offset < n:
+                word = words[i + offset]
+                for length in lengths:
+                    if length > len(word):
+                        break
+                    more = table.get(word[:length])
+                    if more:
+                        candidates = candidates + more
+        for pid, at, length, others in candidates:
+            start = i - at
+            end = start + length - 1
+            if start < 0 or end >= n or (start < title_words <= end):
+                continue
+            for offset, exact, prefixes in others:
+                word = words[i + offset]
+                if not (word in exact or word.startswith(prefixes)):
+                    break
+            else:
+                found.setdefault(pid, []).append((start, end))
+    return found
+
+
+def find_phrases_for(scanner: Scanner) -> Callable[[list[str], list[int], list[Any], int], Spans]:
+    """``find_phrases`` of the same kind as ``scanner``: compiled for the compiled scanner."""
+    if isinstance(scanner, PythonScanner) or _compiled_find_phrases is None:
+        return python_find_phrases
+    return _compiled_find_phrases
+
+
+def _use_compiled() -> bool:
+    return os.environ.get("NEWSMON_PURE_PYTHON_SCAN", "") not in ("1", "true", "yes")

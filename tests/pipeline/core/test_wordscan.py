@@ -176,3 +176,53 @@ def test_scanners_agree_on_random_unicode() -> None:
         a, b = python.scan(text), compiled.scan(text)
         assert a[:3] == b[:3], repr(text)
         assert _spans(a, text) == _spans(b, text), repr(text)
+
+
+def test_find_phrases_compiled_and_python_agree_on_random_phrase_sets() -> None:
+    """Random phrase tables (exact words, prefixes, alternatives, anchors anywhere) over random
+    texts from a small vocabulary, title boundary included: the same spans, in the same order."""
+    if not wordscan.compiled_available():
+        pytest.skip("compiled scanner not built")
+    from pipeline.core.classify import _Phrases
+    from pipeline.core.rules import compile_phrase
+
+    rng = random.Random(17)
+    vocabulary = ["mine", "mines", "clear", "clearance", "child", "children", "the", "of", "a"]
+    for _ in range(40):
+        phrases = _Phrases()
+        for _ in range(rng.randint(1, 25)):
+            words = []
+            for _ in range(rng.randint(1, 4)):
+                word = rng.choice(vocabulary)
+                if rng.random() < 0.2 and len(word) >= 4:
+                    word = word[:3] + "*"
+                elif rng.random() < 0.2:
+                    word = f"{word}|{rng.choice(vocabulary)}"
+                words.append(word)
+            phrases.add(compile_phrase(" ".join(words)))
+        text = " ".join(rng.choice(vocabulary) for _ in range(rng.randint(0, 60)))
+        words, positions, entries, _ = phrases.scanner.scan(text)
+        title_words = rng.randint(0, len(words))
+        compiled = wordscan.find_phrases_for(phrases.scanner)(
+            words, positions, entries, title_words
+        )
+        python = wordscan.python_find_phrases(words, positions, entries, title_words)
+        assert compiled == python
+        assert list(compiled) == list(python)
+
+
+def test_find_phrases_refuses_malformed_input() -> None:
+    if not wordscan.compiled_available():
+        pytest.skip("compiled scanner not built")
+    find = wordscan._compiled_find_phrases
+    with pytest.raises(TypeError):
+        find(("mine",), [], [], 0)
+    with pytest.raises(ValueError):
+        find(["mine"], [0], [], 0)
+    with pytest.raises(ValueError):
+        find(["mine"], [5], [((), (), ())], 0)
+    with pytest.raises(TypeError):
+        find(["mine"], [0], [("not", "an", "entry", "at all")], 0)
+    with pytest.raises(TypeError):
+        find([b"mine"], [0], [((), (), ())], 0)
+    assert find(["mine"], [0], [(((7, 0, 1, ()),), (), ())], 0) == {7: [(0, 0)]}
