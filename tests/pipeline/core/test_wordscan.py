@@ -226,3 +226,27 @@ def test_find_phrases_refuses_malformed_input() -> None:
     with pytest.raises(TypeError):
         find([b"mine"], [0], [((), (), ())], 0)
     assert find(["mine"], [0], [(((7, 0, 1, ()),), (), ())], 0) == {7: [(0, 0)]}
+
+
+def test_long_words_and_one_word_in_texts_of_every_width() -> None:
+    """A word is remembered as written: the same word met in an ASCII text, a text with Cyrillic
+    (two bytes a character) and one with an emoji (four) is the same word, and words too long
+    to keep inside the table (over 24 bytes) are compared in full."""
+    if not wordscan.compiled_available():
+        pytest.skip("compiled scanner not built")
+    python, compiled = wordscan.PythonScanner(_lookup), wordscan.scanner(_lookup, compiled=True)
+    long_words = [
+        "mine" * 8,
+        "mine" * 8 + "s",
+        "Разминирование" * 3,
+        "Разминирование" * 3 + "х",
+        "𐐀" * 9,
+    ]
+    rng = random.Random(5)
+    for _ in range(300):
+        words = [rng.choice(long_words + sorted(ANCHORS) + ["mine", "x" * 25, "x" * 26])]
+        words += rng.choices(long_words + ["plain", "дети", "🙂", "clearance"], k=6)
+        text = " ".join(words)
+        a, b = python.scan(text), compiled.scan(text)
+        assert a[:3] == b[:3], text
+        assert _spans(a, text) == _spans(b, text)
