@@ -241,6 +241,11 @@ class _CompiledTerm:
     first: int
     second: int  # -1 unless NEAR
     near: int
+    # The term's fields the scoring reads for every occurrence, at hand.
+    weight: float
+    strong: bool
+    language: str
+    source: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,16 +257,20 @@ class _CompiledExclusion:
     within: int
 
 
-@dataclass(slots=True)
 class _Occ:
-    term: _CompiledTerm
-    cover: Cover
-    cancelled_by: str = ""
-    subsumed_by: str = ""
+    """One occurrence of a term, and its fate."""
 
-    @property
-    def size(self) -> int:
-        return sum(b - a + 1 for a, b in self.cover)
+    __slots__ = ("term", "cover", "cancelled_by", "subsumed_by", "rank")
+
+    def __init__(self, term: _CompiledTerm, cover: Cover) -> None:
+        self.term = term
+        self.cover = cover
+        self.cancelled_by = ""
+        self.subsumed_by = ""
+        size = sum(b - a + 1 for a, b in cover) if len(cover) > 1 else cover[0][1] - cover[0][0] + 1
+        #: Which of two overlapping occurrences is the more specific: the bigger, then the
+        #: heavier, then the term written first in the topic (smallest rank first).
+        self.rank = (-size, -term.weight, term.index)
 
 
 @dataclass(slots=True)
@@ -285,15 +294,6 @@ class _TopicScore:
     @property
     def matched(self) -> bool:
         return self.over and not self.reason
-
-
-def _distance(a: Cover, b: Cover) -> int:
-    """Words from a to b: 0 when they overlap, 1 when adjacent."""
-    best = 1 << 30
-    for a0, a1 in a:
-        for b0, b1 in b:
-            best = min(best, max(0, b0 - a1, a0 - b1))
-    return best
 
 
 def _contains(outer: Cover, inner: Cover) -> bool:
@@ -327,7 +327,18 @@ class Classifier:
         for t_index, topic in enumerate(self.topics):
             for k, term in enumerate(topic.terms):
                 first, second, near = self._add_pattern(term.pattern)
-                compiled = _CompiledTerm(t_index, k, term, first, second, near)
+                compiled = _CompiledTerm(
+                    t_index,
+                    k,
+                    term,
+                    first,
+                    second,
+                    near,
+                    term.weight,
+                    term.strong,
+                    term.language,
+                    term.pattern.source,
+                )
                 self._by_phrase.setdefault(first, []).append(compiled)
             exclusions: dict[int, list[tuple[int, _CompiledExclusion]]] = {}
             for order, ex in enumerate(topic.exclusions):
@@ -381,7 +392,7 @@ class Classifier:
         for t_index, terms in sorted(candidates.items()):
             allowed = self._languages[t_index]
             if lang in allowed:
-                terms = [c for c in terms if c.term.language in (lang, "any")]
+                terms = [c for c in terms if c.language == lang or c.language == "any"]
             score = self._score_topic(t_index, terms, found, text.title_words)
             if score is not None:
                 scores.append(score)
@@ -406,39 +417,61 @@ class Classifier:
                     continue
                 covers = _near_covers(spans, second, compiled.near)
                 covers = [c for c in covers if (c[0][0] < title_words) == (c[-1][0] < title_words)]
-            occurrences.extend(_Occ(compiled, cover) for cover in covers)
+            occurrences += [_Occ(compiled, cover) for cover in covers]
         if not occurrences:
             return None
         index = self._exclusions[t_index]
         present = [pair for pid in found if pid in index for pair in index[pid]]
-        present.sort(key=_order)  # the first exclusion written is the one that names a cancel
-        exclusions = [(ex, covers) for _, ex in present if (covers := _exclusion_covers(found, ex))]
-        for occ in occurrences:
-            for ex, covers in exclusions:
-                if any(_distance(occ.cover, c) <= ex.within for c in covers):
-                    occ.cancelled_by = ex.source
-                    break
+        if present:
+            _cancel(occurrences, present, found)
         _mark_subsumed(occurrences)
         contributions: dict[int, float] = {}
         strong_hit = False
+        title_weight = topic.title_weight
         for occ in occurrences:
             if occ.cancelled_by:
                 continue
-            term = occ.term.term
+            term = occ.term
             strong_hit = strong_hit or term.strong
             if occ.subsumed_by:
                 continue
             weight = term.weight
             if occ.cover[0][0] < title_words:
-                weight *= topic.title_weight
-            if weight > contributions.get(occ.term.index, 0.0):
-                contributions[occ.term.index] = weight
+                weight *= title_weight
+            if weight > contributions.get(term.index, 0.0):
+                contributions[term.index] = weight
         score = round(sum(contributions.values()), 2)
         return _TopicScore(topic, occurrences, contributions, score, strong_hit)
 
 
 def _order(pair: tuple[int, _CompiledExclusion]) -> int:
     return pair[0]
+
+
+def _cancel(
+    occurrences: list[_Occ],
+    present: list[tuple[int, _CompiledExclusion]],
+    found: dict[int, list[Span]],
+) -> None:
+    """Mark the occurrences an exclusion overlaps or lies within ``within`` words of; the first
+    exclusion written in the topic names the cancel."""
+    present.sort(key=_order)
+    # An occurrence span (a0, a1) is within w words of an exclusion span (b0, b1) when
+    # a0 <= b1 + w and a1 >= b0 - w: each exclusion becomes the intervals it reaches.
+    reaches = []
+    for _, ex in present:
+        covers = _exclusion_covers(found, ex)
+        if covers:
+            w = ex.within
+            reaches.append((ex.source, [(b0 - w, b1 + w) for c in covers for b0, b1 in c]))
+    if not reaches:
+        return
+    for occ in occurrences:
+        cover = occ.cover
+        for source, intervals in reaches:
+            if any(a0 <= hi and a1 >= lo for a0, a1 in cover for lo, hi in intervals):
+                occ.cancelled_by = source
+                break
 
 
 def _exclusion_covers(found: dict[int, list[Span]], ex: _CompiledExclusion) -> list[Cover]:
@@ -451,24 +484,54 @@ def _exclusion_covers(found: dict[int, list[Span]], ex: _CompiledExclusion) -> l
     return _near_covers(spans, other, ex.near) if other else []
 
 
+def _rank(occ: _Occ) -> tuple[int, float, int]:
+    return occ.rank
+
+
+def _extent(occ: _Occ) -> tuple[int, int]:
+    return occ.cover[0][0], occ.cover[-1][1]
+
+
 def _mark_subsumed(occurrences: list[_Occ]) -> None:
-    """An occurrence inside a bigger (or equally big and heavier) one of another term."""
+    """An occurrence inside a bigger (or equally big and heavier) one of another term.
+
+    Only occurrences that overlap can contain one another, so the live ones are cut into runs
+    whose first-to-last word extents overlap, and each run of two or more is settled alone.
+    """
     live = [o for o in occurrences if not o.cancelled_by]
     if len(live) < 2:
         return
-    # Biggest first; among equals the heavier, then the term written first in the topic.
-    live.sort(key=lambda o: (-o.size, -o.term.term.weight, o.term.index))
+    live.sort(key=_extent)
+    run = [live[0]]
+    run_end = live[0].cover[-1][1]
+    for occ in live[1:]:
+        if occ.cover[0][0] <= run_end:
+            run.append(occ)
+            run_end = max(run_end, occ.cover[-1][1])
+        else:
+            if len(run) > 1:
+                _settle(run)
+            run = [occ]
+            run_end = occ.cover[-1][1]
+    if len(run) > 1:
+        _settle(run)
+
+
+def _settle(run: list[_Occ]) -> None:
+    """Within a run of overlapping occurrences, the most specific one over an occurrence's first
+    word that contains it (and is of another term) subsumes it."""
+    run.sort(key=_rank)
     covering: dict[int, list[_Occ]] = {}  # word position -> occurrences over it, biggest first
-    for occ in live:
+    for occ in run:
         for a, b in occ.cover:
             for position in range(a, b + 1):
                 covering.setdefault(position, []).append(occ)
-    for occ in live:
+    for occ in run:
         for bigger in covering[occ.cover[0][0]]:
             if bigger is occ:
                 break
             if bigger.term.index != occ.term.index and _contains(bigger.cover, occ.cover):
-                occ.subsumed_by = bigger.term.term.pattern.source
+                occ.subsumed_by = bigger.term.source
                 break
 
 
@@ -494,26 +557,35 @@ class _Text:
         self.entries = entries + more_entries
         self._spans: list[bytes | memoryview | None] = [title_spans, summary_spans]
 
-    def _where(self, position: int) -> tuple[str, int, int, int]:
-        """(field text, start, end, position in the field) of a word."""
-        field = 0 if position < self.title_words else 1
-        source = self.summary if field else self.title
-        in_field = position - self.title_words if field else position
+    def _offsets(self, field: int) -> memoryview:
+        """[start, end) character offsets of a field's words, as a flat sequence of ints."""
         spans = self._spans[field]
         if not isinstance(spans, memoryview):
             if spans is None:
+                source = self.summary if field else self.title
                 offsets = [x for _, start, end in tokenize(source) for x in (start, end)]
                 spans = memoryview(array("i", offsets))
             else:
                 spans = memoryview(spans).cast("i")
             self._spans[field] = spans
+        return spans
+
+    def _where(self, position: int) -> tuple[str, int, int, int]:
+        """(field text, start, end, position in the field) of a word."""
+        if position < self.title_words:
+            spans, source, in_field = self._offsets(0), self.title, position
+        else:
+            spans, source, in_field = self._offsets(1), self.summary, position - self.title_words
         return source, spans[2 * in_field], spans[2 * in_field + 1], in_field
 
     def words_of(self, cover: Cover) -> str:
         """The occurrence's words as written, joined by spaces (cheaper than ``locate``)."""
+        first, last = cover[0][0], cover[-1][1]
+        if first == last:
+            source, start, end, _ = self._where(first)
+            return source[start:end]
         return " ".join(
-            source[start:end]
-            for source, start, end, _ in map(self._where, range(cover[0][0], cover[-1][1] + 1))
+            source[start:end] for source, start, end, _ in map(self._where, range(first, last + 1))
         )
 
     def locate(self, cover: Cover) -> tuple[str, str, int, int]:
@@ -526,7 +598,7 @@ class _Text:
 
 def _topic_result(score: _TopicScore, text: _Text) -> TopicResult:
     matches: dict[int, TermMatch] = {}
-    for occ in sorted(score.occurrences, key=lambda o: o.cover):
+    for occ in sorted(score.occurrences, key=_cover):
         term = occ.term.term
         match = matches.get(occ.term.index)
         if match is None:
@@ -553,16 +625,21 @@ def _topic_result(score: _TopicScore, text: _Text) -> TopicResult:
     )
 
 
+def _cover(occ: _Occ) -> Cover:
+    return occ.cover
+
+
 def _matched_texts(score: _TopicScore, text: _Text) -> list[str]:
     """The distinct texts that counted (their words as written), in order of appearance."""
     found: list[str] = []
     seen: set[str] = set()
-    for occ in sorted(score.occurrences, key=lambda o: o.cover):
+    surface = text.words_of
+    for occ in sorted(score.occurrences, key=_cover):
         if occ.cancelled_by or occ.subsumed_by:
             continue
-        surface = text.words_of(occ.cover)
-        key = surface.casefold()
+        written = surface(occ.cover)
+        key = written.casefold()
         if key not in seen:
             seen.add(key)
-            found.append(surface)
+            found.append(written)
     return found
