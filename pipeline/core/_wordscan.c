@@ -224,7 +224,7 @@ table_add(Scanner *self, PyObject *text, Py_ssize_t start, Py_ssize_t end, uint6
             goto error;
         }
     }
-    else if ((self->used + 1) * 2 > self->capacity) {
+    else if ((self->used + 1) * 4 > self->capacity * 3) { /* at most three quarters full */
         if (table_grow(self) < 0) {
             goto error;
         }
@@ -429,7 +429,7 @@ Scanner_init(Scanner *self, PyObject *args, PyObject *kwargs)
 {
     static char *keywords[] = {"fold", "lookup", "limit", NULL};
     PyObject *fold, *lookup;
-    Py_ssize_t limit = 200000;
+    Py_ssize_t limit = 150000;
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO|n", keywords, &fold, &lookup, &limit)) {
         return -1;
     }

@@ -250,3 +250,35 @@ def test_long_words_and_one_word_in_texts_of_every_width() -> None:
         a, b = python.scan(text), compiled.scan(text)
         assert a[:3] == b[:3], text
         assert _spans(a, text) == _spans(b, text)
+
+
+def test_one_scanner_shared_by_threads_stays_right() -> None:
+    """Threads scanning with one compiled scanner, whose fold lets other threads run mid-scan and
+    whose small table is emptied again and again, still get every answer right."""
+    if not wordscan.compiled_available():
+        pytest.skip("compiled scanner not built")
+    import threading
+    import time
+
+    def slow_fold(word: str) -> str:
+        time.sleep(0)  # hand the interpreter to another thread
+        return fold(word)
+
+    scanner = wordscan._CompiledScanner(slow_fold, _lookup, 40)
+    vocabulary = [f"Word{i}" for i in range(300)] + sorted(ANCHORS) + ["MINE", "Дети"]
+    errors: list[str] = []
+
+    def work(seed: int) -> None:
+        rng = random.Random(seed)
+        for _ in range(150):
+            text = " ".join(rng.choice(vocabulary) for _ in range(rng.randint(0, 40)))
+            if scanner.scan(text)[:3] != _expected(text):
+                errors.append(text)
+
+    threads = [threading.Thread(target=work, args=(seed,)) for seed in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert len(scanner) <= 40
