@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run demo test test-fast test-integration lint bench bench-poll clean chromium
+.PHONY: install run demo test test-fast test-integration lint bench bench-classify bench-poll clean chromium
 
 # setup.py builds the classifier's compiled word scanner (pipeline/core/_wordscan.c).
 $(STAMP): pyproject.toml setup.py pipeline/core/_wordscan.c
@@ -43,6 +43,9 @@ lint: $(STAMP)
 
 bench: $(STAMP)          ## end-to-end benchmark: poller -> broker -> worker -> alerts
 	$(BIN)/python benchmarks/e2e.py
+
+bench-classify: $(STAMP) ## classification speed with the full topic packs, articles/s per core
+	$(BIN)/python benchmarks/classify.py
 
 bench-poll: $(STAMP)     ## poller benchmark: 10,000 feeds on 2,000 hostnames, first and steady cycle
 	$(BIN)/python benchmarks/poll_farm.py

@@ -555,13 +555,13 @@ class _Text:
         self.words = words + more
         self.positions = positions + more_positions
         self.entries = entries + more_entries
-        self._spans: list[bytes | memoryview | None] = [title_spans, summary_spans]
+        self._spans: list[bytes | memoryview | list[str]] = [title_spans, summary_spans]
 
     def _offsets(self, field: int) -> memoryview:
         """[start, end) character offsets of a field's words, as a flat sequence of ints."""
         spans = self._spans[field]
         if not isinstance(spans, memoryview):
-            if spans is None:
+            if isinstance(spans, list):  # the Python scanner's words as written: no offsets
                 source = self.summary if field else self.title
                 offsets = [x for _, start, end in tokenize(source) for x in (start, end)]
                 spans = memoryview(array("i", offsets))
@@ -578,15 +578,21 @@ class _Text:
             spans, source, in_field = self._offsets(1), self.summary, position - self.title_words
         return source, spans[2 * in_field], spans[2 * in_field + 1], in_field
 
+    def _written(self, position: int) -> str:
+        field = 0 if position < self.title_words else 1
+        spans = self._spans[field]
+        in_field = position - self.title_words if field else position
+        if isinstance(spans, list):
+            return spans[in_field]
+        source, start, end, _ = self._where(position)
+        return source[start:end]
+
     def words_of(self, cover: Cover) -> str:
         """The occurrence's words as written, joined by spaces (cheaper than ``locate``)."""
         first, last = cover[0][0], cover[-1][1]
         if first == last:
-            source, start, end, _ = self._where(first)
-            return source[start:end]
-        return " ".join(
-            source[start:end] for source, start, end, _ in map(self._where, range(first, last + 1))
-        )
+            return self._written(first)
+        return " ".join(map(self._written, range(first, last + 1)))
 
     def locate(self, cover: Cover) -> tuple[str, str, int, int]:
         """(surface text, field, char offset, word position) of an occurrence."""

@@ -8,7 +8,8 @@ anchor a phrase (``scanner``), then the phrases around each anchor (``find_phras
 * ``positions``: the numbers (counted from ``base``) of the words whose folded form has an entry,
   that is ``lookup(folded)`` is not None, and ``entries`` those entries;
 * ``spans``: each word's [start, end) character offsets, as ``array('i')``-compatible bytes
-  (pairs of native int32), or None where the scanner leaves them to ``text.tokenize``.
+  (pairs of native int32); the pure-Python scanner gives the words as written instead (a list
+  of str) and leaves offsets to ``text.tokenize``.
 
 ``fold`` and ``lookup`` are called once per distinct word; both scanners remember their
 answers (up to ``limit`` words, then start afresh), so ``lookup`` must give the same answer for
@@ -58,7 +59,7 @@ class Anchored(NamedTuple):
     by_prefix: tuple[tuple[int, dict[str, tuple[Anchor, ...]], tuple[int, ...]], ...]
 
 
-Scan = tuple[list[str], list[int], list[Any], bytes | None]
+Scan = tuple[list[str], list[int], list[Any], bytes | list[str]]
 #: Distinct words remembered before starting afresh: 150,000 fill at most 262,144 slots of 64
 #: bytes (16 MiB) in the compiled table, about 34 MiB with the strings. (Every feed in
 #: ../shared/corpora together holds 27,000 distinct words; a worker running for weeks meets
@@ -96,10 +97,11 @@ class PythonScanner:
         self._entries = _Entries(lookup, limit)
 
     def scan(self, text: str, base: int = 0) -> Scan:
-        folded = fold_words(split_words(text)) if text else []
+        written = split_words(text) if text else []
+        folded = fold_words(written)
         found = list(map(self._entries.__getitem__, folded))
         positions = [i for i in compress(range(len(found)), map(_is_entry, found))]
-        return folded, [base + i for i in positions], [found[i] for i in positions], None
+        return folded, [base + i for i in positions], [found[i] for i in positions], written
 
     def clear(self) -> None:
         self._entries.clear()

@@ -31,8 +31,10 @@ def _scanners() -> list[wordscan.Scanner]:
 
 def _spans(scanned: wordscan.Scan, text: str) -> list[tuple[int, int]]:
     spans = scanned[3]
-    if spans is None:
-        return [(start, end) for _, start, end in tokenize(text)]
+    if isinstance(spans, list):  # the Python scanner: the words as written
+        tokens = tokenize(text)
+        assert spans == [text[start:end] for _, start, end in tokens]
+        return [(start, end) for _, start, end in tokens]
     offsets = array("i")
     offsets.frombytes(spans)
     return list(zip(offsets[::2], offsets[1::2], strict=True))
