@@ -358,7 +358,7 @@ class Classifier:
     def classify(self, title: str, summary: str, language: str = "") -> Classification:
         result = Classification()
         text = _Text(title, summary, self._phrases.scanner)
-        for score in self._scores(text, language):
+        for score in self._scores(text, language, hopeless=False):
             if score.matched:
                 result.topics[score.topic.id] = score.score
                 result.matched[score.topic.id] = _matched_texts(score, text)
@@ -379,7 +379,10 @@ class Classifier:
 
     # -- scoring --
 
-    def _scores(self, text: _Text, language: str) -> list[_TopicScore]:
+    def _scores(self, text: _Text, language: str, hopeless: bool = True) -> list[_TopicScore]:
+        """Scores of the topics with a term in the text; with ``hopeless=False``, topics that
+        cannot match whatever their terms' fates (their terms' best total is under the
+        threshold, or no strong term occurs where one is needed) are left out unscored."""
         found = self._phrases.find(text)
         if not found:
             return []
@@ -393,10 +396,19 @@ class Classifier:
             allowed = self._languages[t_index]
             if lang in allowed:
                 terms = [c for c in terms if c.language == lang or c.language == "any"]
+            if not hopeless and self._hopeless(t_index, terms, text.title_words):
+                continue
             score = self._score_topic(t_index, terms, found, text.title_words)
             if score is not None:
                 scores.append(score)
         return scores
+
+    def _hopeless(self, t_index: int, terms: list[_CompiledTerm], title_words: int) -> bool:
+        topic = self.topics[t_index]
+        if topic.has_strong_terms and not any(c.strong for c in terms):
+            return True
+        best = sum(c.weight for c in terms) * (topic.title_weight if title_words else 1.0)
+        return round(best, 2) < topic.threshold
 
     def _score_topic(
         self,

@@ -21,7 +21,7 @@ Every problem in a rule is a ``ValueError`` whose message names the rule and say
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -278,10 +278,12 @@ class Topic:
     title_weight: float
     terms: tuple[Term, ...]
     exclusions: tuple[Exclusion, ...]
+    #: Whether one of the terms is strong (then one strong term must occur for a match); worked
+    #: out once here, as the classifier asks for every topic it scores.
+    has_strong_terms: bool = field(init=False)
 
-    @property
-    def has_strong_terms(self) -> bool:
-        return any(term.strong for term in self.terms)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "has_strong_terms", any(term.strong for term in self.terms))
 
 
 def compile_topic(spec: TopicSpec) -> Topic:
