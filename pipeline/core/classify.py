@@ -479,11 +479,18 @@ def _cancel(
     if not reaches:
         return
     for occ in occurrences:
-        cover = occ.cover
         for source, intervals in reaches:
-            if any(a0 <= hi and a1 >= lo for a0, a1 in cover for lo, hi in intervals):
+            if _reaches(occ.cover, intervals):
                 occ.cancelled_by = source
                 break
+
+
+def _reaches(cover: Cover, intervals: list[tuple[int, int]]) -> bool:
+    for a0, a1 in cover:
+        for lo, hi in intervals:
+            if a0 <= hi and a1 >= lo:
+                return True
+    return False
 
 
 def _exclusion_covers(found: dict[int, list[Span]], ex: _CompiledExclusion) -> list[Cover]:
@@ -542,7 +549,11 @@ def _settle(run: list[_Occ]) -> None:
         for bigger in covering[occ.cover[0][0]]:
             if bigger is occ:
                 break
-            if bigger.term.index != occ.term.index and _contains(bigger.cover, occ.cover):
+            if bigger.term.index != occ.term.index and (
+                bigger.cover[0][0] <= occ.cover[0][0] and occ.cover[0][1] <= bigger.cover[0][1]
+                if len(bigger.cover) == 1 and len(occ.cover) == 1
+                else _contains(bigger.cover, occ.cover)
+            ):
                 occ.subsumed_by = bigger.term.source
                 break
 
@@ -599,6 +610,26 @@ class _Text:
         source, start, end, _ = self._where(position)
         return source[start:end]
 
+    def surfaces(self, covers: list[Cover]) -> list[str]:
+        """``words_of`` of each cover (the common one-word case without a call per word)."""
+        title_words = self.title_words
+        fields = [self._spans[0], self._spans[1]]
+        if not isinstance(fields[0], list) and not isinstance(fields[1], list):
+            fields = [self._offsets(0), self._offsets(1)]
+            sources = (self.title, self.summary)
+            result = []
+            for cover in covers:
+                first, last = cover[0][0], cover[-1][1]
+                if first == last:
+                    field = 0 if first < title_words else 1
+                    k = 2 * (first - title_words) if field else 2 * first
+                    offsets = fields[field]
+                    result.append(sources[field][offsets[k] : offsets[k + 1]])
+                else:
+                    result.append(self.words_of(cover))
+            return result
+        return [self.words_of(cover) for cover in covers]
+
     def words_of(self, cover: Cover) -> str:
         """The occurrence's words as written, joined by spaces (cheaper than ``locate``)."""
         first, last = cover[0][0], cover[-1][1]
@@ -649,13 +680,10 @@ def _cover(occ: _Occ) -> Cover:
 
 def _matched_texts(score: _TopicScore, text: _Text) -> list[str]:
     """The distinct texts that counted (their words as written), in order of appearance."""
+    counted = sorted(o.cover for o in score.occurrences if not (o.cancelled_by or o.subsumed_by))
     found: list[str] = []
     seen: set[str] = set()
-    surface = text.words_of
-    for occ in sorted(score.occurrences, key=_cover):
-        if occ.cancelled_by or occ.subsumed_by:
-            continue
-        written = surface(occ.cover)
+    for written in text.surfaces(counted):
         key = written.casefold()
         if key not in seen:
             seen.add(key)
