@@ -607,6 +607,23 @@ check_anchors(PyObject *found, PyObject *anchors, PyObject *words, Py_ssize_t i,
     return 0;
 }
 
+/* The position of the word a group of an entry keys on: (offset, table[, lengths]) relative to
+ * the anchor at i; -1 when it falls outside the words, -2 on an error. */
+static Py_ssize_t
+neighbour(PyObject *group, Py_ssize_t size, Py_ssize_t i, Py_ssize_t n)
+{
+    if (!PyTuple_Check(group) || PyTuple_GET_SIZE(group) != size) {
+        PyErr_Format(PyExc_TypeError, "a group of an entry is a tuple of %zd", size);
+        return -2;
+    }
+    Py_ssize_t offset = PyLong_AsSsize_t(PyTuple_GET_ITEM(group, 0));
+    if (offset == -1 && PyErr_Occurred()) {
+        return -2;
+    }
+    Py_ssize_t j = i + offset;
+    return j < 0 || j >= n ? -1 : j;
+}
+
 static PyObject *
 find_phrases(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
@@ -656,13 +673,18 @@ find_phrases(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
             goto error;
         }
         PyObject *by_word = PyTuple_GET_ITEM(anchored, 1);
+        PyObject *by_prefix = PyTuple_GET_ITEM(anchored, 2);
+        if (!PyTuple_Check(by_word) || !PyTuple_Check(by_prefix)) {
+            PyErr_SetString(PyExc_TypeError, "an entry's by_word and by_prefix must be tuples");
+            goto error;
+        }
         for (Py_ssize_t g = 0; g < PyTuple_GET_SIZE(by_word); g++) {
             PyObject *group = PyTuple_GET_ITEM(by_word, g);
-            Py_ssize_t j = i + PyLong_AsSsize_t(PyTuple_GET_ITEM(group, 0));
-            if (PyErr_Occurred()) {
+            Py_ssize_t j = neighbour(group, 2, i, n);
+            if (j == -2) {
                 goto error;
             }
-            if (j < 0 || j >= n) {
+            if (j < 0) {
                 continue;
             }
             PyObject *more = PyDict_GetItemWithError(PyTuple_GET_ITEM(group, 1),
@@ -677,15 +699,18 @@ find_phrases(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
                 goto error;
             }
         }
-        PyObject *by_prefix = PyTuple_GET_ITEM(anchored, 2);
         for (Py_ssize_t g = 0; g < PyTuple_GET_SIZE(by_prefix); g++) {
             PyObject *group = PyTuple_GET_ITEM(by_prefix, g);
-            Py_ssize_t j = i + PyLong_AsSsize_t(PyTuple_GET_ITEM(group, 0));
-            if (PyErr_Occurred()) {
+            Py_ssize_t j = neighbour(group, 3, i, n);
+            if (j == -2) {
                 goto error;
             }
-            if (j < 0 || j >= n) {
+            if (j < 0) {
                 continue;
+            }
+            if (!PyTuple_Check(PyTuple_GET_ITEM(group, 2))) {
+                PyErr_SetString(PyExc_TypeError, "a prefix group's lengths must be a tuple");
+                goto error;
             }
             PyObject *word = PyList_GET_ITEM(words, j);
             Py_ssize_t word_length = PyUnicode_GET_LENGTH(word);

@@ -3,8 +3,9 @@
 ``plain_text`` turns feed HTML into readable text; ``matching_text`` readies any text for
 matching (tags, entities, Unicode normal form); ``fold`` makes the matching form of a word
 (Unicode case folding, accents removed, Azerbaijani/Turkish dotted and dotless i unified);
-``tokenize`` splits text into words with their character offsets, ``folded_words`` gives the same
-words faster, without offsets.
+``tokenize`` splits text into words with their character offsets; ``split_words`` and
+``fold_words`` give the same words faster, without offsets (the classifier's pure-Python
+scanner; its compiled scanner does the same in C, see ``wordscan``).
 """
 
 from __future__ import annotations
@@ -175,11 +176,6 @@ _FOLDED = _FoldCache()
 def fold_words(words: list[str]) -> list[str]:
     """``fold`` of each word (cached: words repeat across texts)."""
     return list(map(_FOLDED.__getitem__, words))
-
-
-def folded_words(text: str) -> list[str]:
-    """``fold`` of each word of ``text``: the words ``tokenize`` gives, without offsets."""
-    return fold_words(split_words(text))
 
 
 def tokenize(text: str) -> list[tuple[str, int, int]]:

@@ -227,6 +227,13 @@ def test_find_phrases_refuses_malformed_input() -> None:
         find(["mine"], [0], [("not", "an", "entry", "at all")], 0)
     with pytest.raises(TypeError):
         find([b"mine"], [0], [((), (), ())], 0)
+    with pytest.raises(TypeError):
+        find(["mine"], [0], [((), "not a tuple", ())], 0)
+    with pytest.raises(TypeError):
+        find(["mine"], [0], [((), ((0,),), ())], 0)  # a group without its table
+    with pytest.raises(TypeError):
+        find(["mine", "field"], [0], [((), (), ((1, {}, "not lengths"),))], 0)
+    assert find(["mine", "field"], [0], [((), ((5, {}),), ())], 0) == {}  # offset past the end
     assert find(["mine"], [0], [(((7, 0, 1, ()),), (), ())], 0) == {7: [(0, 0)]}
 
 
