@@ -1,6 +1,6 @@
-"""Build of the one compiled module (the classifier's word scanner); everything else is in
-pyproject.toml. The module is optional: where no C compiler is at hand the install goes on and
-pipeline.core.wordscan uses its pure-Python scanner, which gives the same answers, slower."""
+"""Build of the classifier's two compiled modules, its word scanner and its scoring; everything
+else is in pyproject.toml. Both are optional: where no C compiler is at hand the install goes on
+and the classifier runs its pure-Python twins, which give the same answers, slower."""
 
 from setuptools import Extension, setup
 
@@ -11,6 +11,12 @@ setup(
             ["pipeline/core/_wordscan.c"],
             extra_compile_args=["-O2"],
             optional=True,
-        )
+        ),
+        Extension(
+            "pipeline.core._scoring",
+            ["pipeline/core/_scoring.c"],
+            extra_compile_args=["-O2"],
+            optional=True,
+        ),
     ]
 )

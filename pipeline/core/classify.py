@@ -33,6 +33,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from pipeline.core import wordscan
+
+try:
+    from pipeline.core._scoring import score_topic as _compiled_score_topic
+except ImportError:  # not built: no C compiler where it was installed
+    _compiled_score_topic = None
 from pipeline.core.models import Classification
 from pipeline.core.rules import Pattern, Phrase, Term, Topic
 from pipeline.core.text import matching_text, tokenize
@@ -247,6 +252,13 @@ class _CompiledTerm:
     language: str
     source: str
 
+    #: What the compiled scoring reads of the term, as one tuple.
+    spec: tuple[int, int, int, float, bool, int, str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        spec = (self.first, self.second, self.near, self.weight, self.strong, self.index)
+        object.__setattr__(self, "spec", (*spec, self.source))
+
 
 @dataclass(frozen=True, slots=True)
 class _CompiledExclusion:
@@ -255,6 +267,13 @@ class _CompiledExclusion:
     second: int  # -1 unless NEAR
     near: int
     within: int
+
+    #: What the compiled scoring reads of the exclusion, as one tuple.
+    spec: tuple[str, int, int, int, int] = field(init=False)
+
+    def __post_init__(self) -> None:
+        spec = (self.source, self.first, self.second, self.near, self.within)
+        object.__setattr__(self, "spec", spec)
 
 
 class _Occ:
@@ -276,7 +295,8 @@ class _Occ:
 @dataclass(slots=True)
 class _TopicScore:
     topic: Topic
-    occurrences: list[_Occ]
+    #: (term, cover, cancelled_by, subsumed_by) of each occurrence, by term then cover
+    occurrences: list[tuple[_CompiledTerm, Cover, str, str]]
     contributions: dict[int, float]
     score: float
     strong_hit: bool
@@ -319,6 +339,11 @@ class Classifier:
     def __init__(self, topics: Sequence[Topic]) -> None:
         self.topics = tuple(topics)
         self._phrases = _Phrases()
+        #: The scoring of one topic: compiled where the compiled scanner runs (one switch).
+        compiled = _compiled_score_topic is not None and not isinstance(
+            self._phrases.scanner, wordscan.PythonScanner
+        )
+        self._score_topic = self._compiled_score if compiled else self._python_score_topic
         #: phrase id -> terms whose (first) phrase it is
         self._by_phrase: dict[int, list[_CompiledTerm]] = {}
         #: per topic: phrase id -> the exclusions that phrase starts, in the topic's order
@@ -410,7 +435,33 @@ class Classifier:
         best = sum(c.weight for c in terms) * (topic.title_weight if title_words else 1.0)
         return round(best, 2) < topic.threshold
 
-    def _score_topic(
+    def _compiled_score(
+        self,
+        t_index: int,
+        terms: list[_CompiledTerm],
+        found: dict[int, list[Span]],
+        title_words: int,
+    ) -> _TopicScore | None:
+        """``_python_score_topic`` in C (``_scoring.c``): the same answers."""
+        topic = self.topics[t_index]
+        index = self._exclusions[t_index]
+        present = [pair for pid in found if pid in index for pair in index[pid]]
+        present.sort(key=_order)
+        scored = _compiled_score_topic(
+            [c.spec for c in terms],
+            terms,
+            found,
+            title_words,
+            topic.title_weight,
+            [ex.spec for _, ex in present],
+        )
+        if scored is None:
+            return None
+        occurrences, contributions, strong_hit = scored
+        score = round(sum(contributions.values()), 2)
+        return _TopicScore(topic, occurrences, contributions, score, strong_hit)
+
+    def _python_score_topic(
         self,
         t_index: int,
         terms: list[_CompiledTerm],
@@ -453,7 +504,8 @@ class Classifier:
             if weight > contributions.get(term.index, 0.0):
                 contributions[term.index] = weight
         score = round(sum(contributions.values()), 2)
-        return _TopicScore(topic, occurrences, contributions, score, strong_hit)
+        fates = [(o.term, o.cover, o.cancelled_by, o.subsumed_by) for o in occurrences]
+        return _TopicScore(topic, fates, contributions, score, strong_hit)
 
 
 def _order(pair: tuple[int, _CompiledExclusion]) -> int:
@@ -625,8 +677,16 @@ class _Text:
                     k = 2 * (first - title_words) if field else 2 * first
                     offsets = fields[field]
                     result.append(sources[field][offsets[k] : offsets[k + 1]])
-                else:
-                    result.append(self.words_of(cover))
+                else:  # a phrase or a NEAR pair: its words, within one field, as written
+                    field = 0 if first < title_words else 1
+                    base = title_words if field else 0
+                    offsets, source = fields[field], sources[field]
+                    result.append(
+                        " ".join(
+                            source[offsets[2 * k] : offsets[2 * k + 1]]
+                            for k in range(first - base, last - base + 1)
+                        )
+                    )
             return result
         return [self.words_of(cover) for cover in covers]
 
@@ -647,20 +707,20 @@ class _Text:
 
 def _topic_result(score: _TopicScore, text: _Text) -> TopicResult:
     matches: dict[int, TermMatch] = {}
-    for occ in sorted(score.occurrences, key=_cover):
-        term = occ.term.term
-        match = matches.get(occ.term.index)
+    for compiled, cover, cancelled_by, subsumed_by in sorted(score.occurrences, key=_cover):
+        term = compiled.term
+        match = matches.get(compiled.index)
         if match is None:
-            match = matches[occ.term.index] = TermMatch(
+            match = matches[compiled.index] = TermMatch(
                 term.pattern.source,
                 term.language,
                 term.weight,
                 term.strong,
-                contribution=score.contributions.get(occ.term.index, 0.0),
+                contribution=score.contributions.get(compiled.index, 0.0),
             )
-        surface, where, offset, position = text.locate(occ.cover)
+        surface, where, offset, position = text.locate(cover)
         match.occurrences.append(
-            Occurrence(surface, offset, where, occ.cancelled_by, occ.subsumed_by, position)
+            Occurrence(surface, offset, where, cancelled_by, subsumed_by, position)
         )
     topic = score.topic
     return TopicResult(
@@ -674,13 +734,15 @@ def _topic_result(score: _TopicScore, text: _Text) -> TopicResult:
     )
 
 
-def _cover(occ: _Occ) -> Cover:
-    return occ.cover
+def _cover(occurrence: tuple[_CompiledTerm, Cover, str, str]) -> Cover:
+    return occurrence[1]
 
 
 def _matched_texts(score: _TopicScore, text: _Text) -> list[str]:
     """The distinct texts that counted (their words as written), in order of appearance."""
-    counted = sorted(o.cover for o in score.occurrences if not (o.cancelled_by or o.subsumed_by))
+    counted = sorted(
+        cover for _, cover, cancelled, subsumed in score.occurrences if not (cancelled or subsumed)
+    )
     found: list[str] = []
     seen: set[str] = set()
     for written in text.surfaces(counted):

@@ -200,14 +200,17 @@ def test_seed_story_matches_all_three_topics(shipped: Classifier) -> None:
 def test_compiled_and_python_scanners_classify_alike(
     shipped: Classifier, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Every explanation of the labelled set and of the real feeds' entries is the same whichever
-    word scanner the classifier runs on (speed is measured by benchmarks/classify.py)."""
+    """Every explanation of the labelled set and of the real feeds' entries is the same whether
+    the classifier runs its compiled word scanner and scoring or their pure-Python twins (speed
+    is measured by benchmarks/classify.py)."""
     if not wordscan.compiled_available():
         pytest.skip("compiled scanner not built")
     monkeypatch.setenv("NEWSMON_PURE_PYTHON_SCAN", "1")
     python = Classifier(load_topics(REPO / "config"))
     assert isinstance(python._phrases.scanner, wordscan.PythonScanner)
     assert not isinstance(shipped._phrases.scanner, wordscan.PythonScanner)
+    assert python._score_topic == python._python_score_topic
+    assert shipped._score_topic == shipped._compiled_score
     texts = []
     labelled = shared_path("corpora", "labelled-dev", "articles.jsonl")
     for line in labelled.read_text(encoding="utf-8").splitlines():
@@ -226,3 +229,61 @@ def test_compiled_and_python_scanners_classify_alike(
         )
         matched += any(r["matched"] for r in a)
     assert len(texts) > 2000 and matched > 100
+
+
+def test_compiled_and_python_scoring_agree_on_random_rules(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Random topics (words, prefixes, alternatives, phrases, NEAR terms, exclusions reaching
+    0 to 3 words, strong and weak terms) over random titles and summaries from a small
+    vocabulary, so terms overlap, nest, repeat and get cancelled: the same explanations."""
+    if not wordscan.compiled_available():
+        pytest.skip("compiled scanner not built")
+    import random
+
+    rng = random.Random(23)
+    vocabulary = ["mine", "mines", "clear", "clearance", "field", "coal", "child", "war", "the"]
+
+    def pattern() -> str:
+        def phrase() -> str:
+            words = []
+            for _ in range(rng.randint(1, 3)):
+                word = rng.choice(vocabulary)
+                if rng.random() < 0.2 and len(word) > 3:
+                    word = word[:3] + "*"
+                elif rng.random() < 0.15:
+                    word = f"{word}|{rng.choice(vocabulary)}"
+                words.append(word)
+            return " ".join(words)
+
+        if rng.random() < 0.25:
+            return f"{phrase()} NEAR/{rng.randint(1, 4)} {phrase()}"
+        return phrase()
+
+    for _ in range(60):
+        terms: dict[str, object] = {}
+        for _ in range(rng.randint(1, 8)):
+            weight = rng.choice([1, 1.5, 2, 3, 4])
+            terms[pattern()] = {"weight": weight, "strong": True} if rng.random() < 0.4 else weight
+        exclusions = [
+            {"pattern": pattern(), "within": rng.randint(0, 3)} for _ in range(rng.randint(0, 3))
+        ]
+        spec = {
+            "id": "t",
+            "label": "T",
+            "threshold": 1,
+            "title_weight": rng.choice([1, 1.5, 2]),
+            "terms": {"en": terms},
+            "exclude": exclusions,
+        }
+        topic = compile_topic(TopicSpec.model_validate(spec))
+        monkeypatch.delenv("NEWSMON_PURE_PYTHON_SCAN", raising=False)
+        compiled = Classifier([topic])
+        monkeypatch.setenv("NEWSMON_PURE_PYTHON_SCAN", "1")
+        python = Classifier([topic])
+        assert compiled._score_topic == compiled._compiled_score
+        for _ in range(20):
+            title = " ".join(rng.choices(vocabulary, k=rng.randint(0, 6)))
+            summary = " ".join(rng.choices(vocabulary, k=rng.randint(0, 30)))
+            a = [r.to_dict() for r in compiled.explain(title, summary, "en")]
+            b = [r.to_dict() for r in python.explain(title, summary, "en")]
+            assert a == b, (spec, title, summary)
+            assert compiled.classify(title, summary) == python.classify(title, summary)

@@ -1,10 +1,12 @@
-"""The compiled word scanner under AddressSanitizer and UndefinedBehaviorSanitizer.
+"""The classifier's compiled modules under AddressSanitizer and UndefinedBehaviorSanitizer.
 
-The C module is built again with ``-fsanitize=address,undefined`` into a temporary directory and
-a child Python, with the sanitizer runtimes preloaded, runs it against the pure-Python scanner
-on random text in many scripts, long words, a small table emptied again and again, malformed
-``find_phrases`` input, and every real-feed entry. Any out-of-bounds read or write, use after
-free or undefined behaviour aborts the child with the sanitizer's report, which fails the test.
+Both C modules (word scanner, scoring) are built again with ``-fsanitize=address,undefined``
+into a temporary directory and a child Python, with the sanitizer runtimes preloaded and the
+system allocator (so overruns are seen), runs them against their pure-Python twins: random text
+in many scripts, long words, a small table emptied again and again, malformed ``find_phrases``
+input, then the whole classifier, compiled against pure Python, on every real-feed entry and
+labelled item. Any out-of-bounds read or write, use after free or undefined behaviour aborts
+the child with the sanitizer's report, which fails the test.
 """
 
 from __future__ import annotations
@@ -20,18 +22,27 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[3]
-SOURCE = REPO / "pipeline" / "core" / "_wordscan.c"
+CORE = REPO / "pipeline" / "core"
 
 pytestmark = pytest.mark.slow
 
 CHILD = textwrap.dedent(
     """
-    import importlib.util, random, sys
+    import importlib.util, json, os, random, sys
     from pathlib import Path
-    spec = importlib.util.spec_from_file_location("pipeline.core._wordscan", sys.argv[1])
-    compiled = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(compiled)
+
+    def load(name, path):
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        sys.modules[name] = module  # what the classifier imports: the sanitized build
+        return module
+
+    compiled = load("pipeline.core._wordscan", sys.argv[1])
+    load("pipeline.core._scoring", sys.argv[3])
+    from pipeline.config import load_topics
     from pipeline.core import wordscan
+    from pipeline.core.classify import Classifier
     from pipeline.core.classify import _Phrases
     from pipeline.core.parse import parse_feed
     from pipeline.core.rules import compile_phrase
@@ -68,7 +79,24 @@ CHILD = textwrap.dedent(
             pass
         else:
             raise AssertionError(bad)
-    print("clean", len(texts))
+
+    topics = load_topics(Path(sys.argv[4]))
+    fast = Classifier(topics)
+    assert fast._score_topic == fast._compiled_score
+    os.environ["NEWSMON_PURE_PYTHON_SCAN"] = "1"
+    slow = Classifier(topics)
+    items = [(a.title, a.summary) for path in sorted(Path(sys.argv[2]).glob("*.xml"))
+             for a in parse_feed(path.read_bytes(), source=path.name).articles]
+    for line in Path(sys.argv[5]).read_text(encoding="utf-8").splitlines():
+        item = json.loads(line)
+        items.append((item.get("title", ""), item.get("summary", "")))
+    dense = "climate change adaptation, UNICEF children, landmines, mine clearance, coal mine"
+    items += [("Mine clearance and climate", " ".join([dense] * n)) for n in (5, 40, 200)]
+    for title, summary in items:
+        a = [r.to_dict() for r in fast.explain(title, summary)]
+        assert a == [r.to_dict() for r in slow.explain(title, summary)], title
+        assert fast.classify(title, summary) == slow.classify(title, summary), title
+    print("clean", len(texts), len(items))
     """
 )
 
@@ -89,25 +117,30 @@ def test_compiled_scanner_is_clean_under_sanitizers(tmp_path: Path) -> None:
     feeds = REPO.parent / "shared" / "corpora" / "real-feeds"
     if not feeds.is_dir():
         pytest.skip(f"{feeds} is absent: the shared corpora are read at test time")
-    module = tmp_path / f"_wordscan{sysconfig.get_config_var('EXT_SUFFIX')}"
-    subprocess.run(
-        [
-            "gcc",
-            "-shared",
-            "-fPIC",
-            "-g",
-            "-O1",
-            "-fno-omit-frame-pointer",
-            "-fsanitize=address,undefined",
-            "-fno-sanitize-recover=undefined",
-            f"-I{sysconfig.get_paths()['include']}",
-            str(SOURCE),
-            "-o",
-            str(module),
-        ],
-        check=True,
-        capture_output=True,
-    )
+    labelled = REPO.parent / "shared" / "corpora" / "labelled-dev" / "articles.jsonl"
+    if not labelled.is_file():
+        pytest.skip(f"{labelled} is absent: the shared corpora are read at test time")
+    modules = {}
+    for name in ("_wordscan", "_scoring"):
+        modules[name] = tmp_path / f"{name}{sysconfig.get_config_var('EXT_SUFFIX')}"
+        subprocess.run(
+            [
+                "gcc",
+                "-shared",
+                "-fPIC",
+                "-g",
+                "-O1",
+                "-fno-omit-frame-pointer",
+                "-fsanitize=address,undefined",
+                "-fno-sanitize-recover=undefined",
+                f"-I{sysconfig.get_paths()['include']}",
+                str(CORE / f"{name}.c"),
+                "-o",
+                str(modules[name]),
+            ],
+            check=True,
+            capture_output=True,
+        )
     env = dict(
         os.environ,
         LD_PRELOAD=f"{asan}:{ubsan}",
@@ -117,7 +150,16 @@ def test_compiled_scanner_is_clean_under_sanitizers(tmp_path: Path) -> None:
         PYTHONPATH=str(REPO),
     )
     child = subprocess.run(
-        [sys.executable, "-c", CHILD, str(module), str(feeds)],
+        [
+            sys.executable,
+            "-c",
+            CHILD,
+            str(modules["_wordscan"]),
+            str(feeds),
+            str(modules["_scoring"]),
+            str(REPO / "config"),
+            str(labelled),
+        ],
         env=env,
         capture_output=True,
         text=True,
