@@ -17,15 +17,15 @@ RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml
  && rm /tmp/requirements.txt
 
 # The source, then the package itself (its dependencies are already in place). gcc is there
-# only while the classifier's compiled word scanner (pipeline/core/_wordscan.c) is built; the
-# build is optional, and without it the classifier runs its pure-Python scanner, about 3x slower.
+# only while the classifier's compiled modules (pipeline/core/_wordscan.c, _scoring.c) are built;
+# the build is optional, and without them the classifier runs its pure-Python twins, 3-4x slower.
 COPY README.md setup.py ./
 COPY pipeline ./pipeline
 COPY workers ./workers
 RUN apt-get update -qq \
  && apt-get install -y -qq --no-install-recommends gcc libc6-dev >/dev/null \
  && pip install --no-deps . \
- && (cd / && python -c "import pipeline.core._wordscan") \
+ && (cd / && python -c "import pipeline.core._wordscan, pipeline.core._scoring") \
  && apt-get purge -y -qq --auto-remove gcc libc6-dev >/dev/null \
  && rm -rf /var/lib/apt/lists/* build ./*.egg-info
 

@@ -1,7 +1,7 @@
 """Classification speed with the full topic packs: articles per second on one core.
 
     make bench-classify        (or: .venv/bin/python benchmarks/classify.py [FEEDS_DIR] [LABELLED])
-    NEWSMON_PURE_PYTHON_SCAN=1 make bench-classify    the same without the compiled word scanner
+    NEWSMON_PURE_PYTHON_CLASSIFIER=1 make bench-classify    the same on the pure-Python twins
 
 Measures ``Classifier.classify`` (title + body, the worker's call) in CPU time on one core, best
 of ``ROUNDS``, on:
@@ -33,7 +33,6 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from pipeline.config import load_topics
-from pipeline.core import wordscan
 from pipeline.core.classify import Classifier
 
 ROUNDS = 5
@@ -218,12 +217,12 @@ def main() -> None:
     topics = load_topics(repo / "config")
     classifier = Classifier(topics)
     terms = sum(len(t.terms) + len(t.exclusions) for t in topics)
-    scanner = type(classifier._phrases.scanner)
-    kind = "pure Python" if scanner is wordscan.PythonScanner else "compiled (_wordscan.c)"
+    compiled = classifier._score_topic == classifier._compiled_score
+    kind = "compiled (_wordscan.c, _scoring.c)" if compiled else "pure Python"
     print(
         f"machine: {_cpu_model()}, {platform.python_implementation()} {platform.python_version()}"
     )
-    print(f"topics: {len(topics)}, terms and exclusions: {terms}; word scanner: {kind}")
+    print(f"topics: {len(topics)}, terms and exclusions: {terms}; scanning and scoring: {kind}")
     print(f"best of {ROUNDS}, CPU time")
 
     articles = template_articles()

@@ -594,10 +594,19 @@ check_anchors(PyObject *found, PyObject *anchors, PyObject *words, Py_ssize_t i,
                 return -1;
             }
         }
-        PyObject *span = Py_BuildValue("(nn)", start, end);
+        PyObject *span = PyTuple_New(2);
         if (span == NULL) {
             return -1;
         }
+        PyObject *first = PyLong_FromSsize_t(start), *last = PyLong_FromSsize_t(end);
+        if (first == NULL || last == NULL) {
+            Py_XDECREF(first);
+            Py_XDECREF(last);
+            Py_DECREF(span);
+            return -1;
+        }
+        PyTuple_SET_ITEM(span, 0, first);
+        PyTuple_SET_ITEM(span, 1, last);
         int failed = PyList_Append(spans, span) < 0;
         Py_DECREF(span);
         if (failed) {

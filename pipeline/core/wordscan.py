@@ -23,7 +23,8 @@ last word), ...]}``, spans in text order; no phrase runs from the title (its fir
 The compiled module (``_wordscan.c``, built by ``pip install``) does both without making a
 string per word, which was most of the classifier's time on a 2 KB article; the pure-Python
 versions here give the same answers (tests hold them to it) and are used where the module was
-not built (no C compiler) or when ``NEWSMON_PURE_PYTHON_SCAN=1``.
+not built (no C compiler) or when ``NEWSMON_PURE_PYTHON_CLASSIFIER=1``, the one switch for the
+classifier's compiled parts (the scoring in ``_scoring.c`` follows the scanner's choice).
 """
 
 from __future__ import annotations
@@ -120,7 +121,7 @@ def compiled_available() -> bool:
 
 def scanner(lookup: Callable[[str], Any], *, compiled: bool | None = None) -> Scanner:
     """The compiled scanner when it is built (unless ``compiled`` is False or
-    NEWSMON_PURE_PYTHON_SCAN=1), else the pure-Python one."""
+    NEWSMON_PURE_PYTHON_CLASSIFIER=1), else the pure-Python one."""
     if compiled is None:
         compiled = _use_compiled()
     if compiled and _CompiledScanner is not None:
@@ -175,4 +176,4 @@ def find_phrases_for(scanner: Scanner) -> Callable[[list[str], list[int], list[A
 
 
 def _use_compiled() -> bool:
-    return os.environ.get("NEWSMON_PURE_PYTHON_SCAN", "") not in ("1", "true", "yes")
+    return os.environ.get("NEWSMON_PURE_PYTHON_CLASSIFIER", "") not in ("1", "true", "yes")

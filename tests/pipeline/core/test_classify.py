@@ -205,7 +205,7 @@ def test_compiled_and_python_scanners_classify_alike(
     is measured by benchmarks/classify.py)."""
     if not wordscan.compiled_available():
         pytest.skip("compiled scanner not built")
-    monkeypatch.setenv("NEWSMON_PURE_PYTHON_SCAN", "1")
+    monkeypatch.setenv("NEWSMON_PURE_PYTHON_CLASSIFIER", "1")
     python = Classifier(load_topics(REPO / "config"))
     assert isinstance(python._phrases.scanner, wordscan.PythonScanner)
     assert not isinstance(shipped._phrases.scanner, wordscan.PythonScanner)
@@ -275,9 +275,9 @@ def test_compiled_and_python_scoring_agree_on_random_rules(monkeypatch: pytest.M
             "exclude": exclusions,
         }
         topic = compile_topic(TopicSpec.model_validate(spec))
-        monkeypatch.delenv("NEWSMON_PURE_PYTHON_SCAN", raising=False)
+        monkeypatch.delenv("NEWSMON_PURE_PYTHON_CLASSIFIER", raising=False)
         compiled = Classifier([topic])
-        monkeypatch.setenv("NEWSMON_PURE_PYTHON_SCAN", "1")
+        monkeypatch.setenv("NEWSMON_PURE_PYTHON_CLASSIFIER", "1")
         python = Classifier([topic])
         assert compiled._score_topic == compiled._compiled_score
         for _ in range(20):

@@ -83,7 +83,7 @@ CHILD = textwrap.dedent(
     topics = load_topics(Path(sys.argv[4]))
     fast = Classifier(topics)
     assert fast._score_topic == fast._compiled_score
-    os.environ["NEWSMON_PURE_PYTHON_SCAN"] = "1"
+    os.environ["NEWSMON_PURE_PYTHON_CLASSIFIER"] = "1"
     slow = Classifier(topics)
     items = [(a.title, a.summary) for path in sorted(Path(sys.argv[2]).glob("*.xml"))
              for a in parse_feed(path.read_bytes(), source=path.name).articles]

@@ -71,15 +71,15 @@ def test_scanners_give_tokenize_words_and_anchor_positions(text: str) -> None:
 
 def test_compiled_modules_are_built() -> None:
     """``make install`` builds the C scanner and scoring; the pure-Python ones are fallbacks."""
-    if os.environ.get("NEWSMON_ALLOW_PURE_PYTHON_SCAN"):
-        pytest.skip("NEWSMON_ALLOW_PURE_PYTHON_SCAN is set")
+    if os.environ.get("NEWSMON_ALLOW_PURE_PYTHON_CLASSIFIER"):
+        pytest.skip("NEWSMON_ALLOW_PURE_PYTHON_CLASSIFIER is set")
     assert wordscan.compiled_available(), "pipeline/core/_wordscan.c was not built"
     assert type(wordscan.scanner(_lookup)).__name__ == "Scanner"
     from pipeline.core import _scoring  # noqa: F401  (pipeline/core/_scoring.c, built alike)
 
 
 def test_pure_python_scan_can_be_forced(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("NEWSMON_PURE_PYTHON_SCAN", "1")
+    monkeypatch.setenv("NEWSMON_PURE_PYTHON_CLASSIFIER", "1")
     assert isinstance(wordscan.scanner(_lookup), wordscan.PythonScanner)
 
 
