@@ -2,18 +2,26 @@
  * Classifier._python_score_topic in pipeline/core/classify.py, which states the rules and stays
  * as the fallback (tests hold the two to identical explanations).
  *
- *   score_topic(specs, terms, found, title_words, title_weight, exclusions)
+ *   score_topic(terms, found, title_words, title_weight, exclusions)
  *       -> (occurrences, contributions, strong_hit)
  *
- * specs[k] = (first, second, near, weight, strong, index, source) describes terms[k] (second is
- * -1 unless the term is A NEAR/n B); found maps a phrase id to its spans [(first word, last
- * word), ...] in text order; exclusions = [(source, first, second, near, within), ...] in the
- * order the topic writes them. occurrences = [(term, cover, cancelled_by, subsumed_by), ...] in
+ * Each term is a tuple starting (first, second, near, weight, strong, index, source) (second is
+ * -1 unless the term is A NEAR/n B; classify's _CompiledTerm); found maps a phrase id to its
+ * spans [(first word, last word), ...] in text order; exclusions are tuples starting (source,
+ * first, second, near, within), in the order the topic writes them (_CompiledExclusion). occurrences = [(term, cover, cancelled_by, subsumed_by), ...] in
  * the order of terms, then of covers; a cover is a tuple of one span, or two for NEAR.
  * contributions = {term index: weight that counted}, in the order terms first counted.
+ *
+ *   matched_texts(occurrences, title, summary, title_words, title_spans, summary_spans)
+ *       -> [text, ...]
+ *
+ * the distinct texts (by casefold) of the occurrences that counted, their words as written
+ * joined by spaces, in order of appearance: _matched_texts in classify.py. The spans are the
+ * word scanner's: native int32 pairs [start, end) per word of each field.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 typedef struct {
@@ -196,7 +204,7 @@ cancel(Occs *occs, PyObject *exclusions, PyObject *found)
     int result = -1;
     for (Py_ssize_t e = 0; e < PyList_GET_SIZE(exclusions); e++) {
         PyObject *ex = PyList_GET_ITEM(exclusions, e);
-        if (!PyTuple_Check(ex) || PyTuple_GET_SIZE(ex) != 5) {
+        if (!PyTuple_Check(ex) || PyTuple_GET_SIZE(ex) < 5) {
             PyErr_SetString(PyExc_TypeError, "an exclusion is (source, first, second, near, within)");
             goto done;
         }
@@ -364,19 +372,17 @@ static PyObject *
 score_topic(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
     (void)module;
-    if (nargs != 6) {
+    if (nargs != 5) {
         PyErr_SetString(PyExc_TypeError,
-                        "score_topic(specs, terms, found, title_words, title_weight, exclusions)");
+                        "score_topic(terms, found, title_words, title_weight, exclusions)");
         return NULL;
     }
-    PyObject *specs = args[0], *terms = args[1], *found = args[2], *title_weight = args[4];
-    PyObject *exclusions = args[5];
-    if (!PyList_Check(specs) || !PyList_Check(terms) || !PyDict_Check(found)
-        || !PyList_Check(exclusions) || PyList_GET_SIZE(specs) != PyList_GET_SIZE(terms)) {
-        PyErr_SetString(PyExc_TypeError, "specs, terms (as long) and exclusions are lists, found a dict");
+    PyObject *specs = args[0], *found = args[1], *title_weight = args[3], *exclusions = args[4];
+    if (!PyList_Check(specs) || !PyDict_Check(found) || !PyList_Check(exclusions)) {
+        PyErr_SetString(PyExc_TypeError, "terms and exclusions are lists, found a dict");
         return NULL;
     }
-    Py_ssize_t title_words = PyLong_AsSsize_t(args[3]);
+    Py_ssize_t title_words = PyLong_AsSsize_t(args[2]);
     if (title_words == -1 && PyErr_Occurred()) {
         return NULL;
     }
@@ -390,9 +396,9 @@ score_topic(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     }
     for (Py_ssize_t k = 0; k < nterms; k++) {
         PyObject *spec = PyList_GET_ITEM(specs, k);
-        if (!PyTuple_Check(spec) || PyTuple_GET_SIZE(spec) != 7) {
+        if (!PyTuple_Check(spec) || PyTuple_GET_SIZE(spec) < 7) {
             PyErr_SetString(PyExc_TypeError,
-                            "a spec is (first, second, near, weight, strong, index, source)");
+                            "a term starts (first, second, near, weight, strong, index, source)");
             goto done;
         }
         sources[k] = PyTuple_GET_ITEM(spec, 6);
@@ -464,7 +470,7 @@ score_topic(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     int strong_hit = 0;
     for (Py_ssize_t o = 0; o < occs.count; o++) {
         Occ *occ = &occs.items[o];
-        PyObject *item = PyTuple_Pack(4, PyList_GET_ITEM(terms, occ->term), occ->cover,
+        PyObject *item = PyTuple_Pack(4, PyList_GET_ITEM(specs, occ->term), occ->cover,
                                       occ->cancelled ? occ->cancelled : empty,
                                       occ->subsumed ? occ->subsumed : empty);
         if (item == NULL) {
@@ -516,10 +522,177 @@ done:
     return result;
 }
 
+/* --- matched_texts ------------------------------------------------------------------------ */
+
+typedef struct {
+    Py_ssize_t spans[2][2];
+    int nspans;
+    Py_ssize_t order;
+} Counted;
+
+/* Python's order of covers: tuples of (first, last) tuples, compared item by item. */
+static int
+compare_covers(const void *x, const void *y)
+{
+    const Counted *a = x, *b = y;
+    int n = a->nspans < b->nspans ? a->nspans : b->nspans;
+    for (int i = 0; i < n; i++) {
+        for (int k = 0; k < 2; k++) {
+            if (a->spans[i][k] != b->spans[i][k]) {
+                return a->spans[i][k] < b->spans[i][k] ? -1 : 1;
+            }
+        }
+    }
+    if (a->nspans != b->nspans) {
+        return a->nspans < b->nspans ? -1 : 1;
+    }
+    return a->order < b->order ? -1 : (a->order > b->order);
+}
+
+static int
+read_cover(PyObject *cover, Counted *counted)
+{
+    if (!PyTuple_Check(cover) || PyTuple_GET_SIZE(cover) < 1 || PyTuple_GET_SIZE(cover) > 2) {
+        PyErr_SetString(PyExc_TypeError, "a cover is a tuple of one or two spans");
+        return -1;
+    }
+    counted->nspans = (int)PyTuple_GET_SIZE(cover);
+    for (int i = 0; i < counted->nspans; i++) {
+        if (read_span(PyTuple_GET_ITEM(cover, i), &counted->spans[i][0], &counted->spans[i][1])
+            < 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* The words first..last of one field as written, joined by single spaces. */
+static PyObject *
+written(PyObject *source, const Py_buffer *spans, Py_ssize_t first, Py_ssize_t last)
+{
+    const int32_t *offsets = spans->buf;
+    Py_ssize_t words = spans->len / (Py_ssize_t)(2 * sizeof(int32_t));
+    if (first < 0 || last < first || last >= words) {
+        PyErr_SetString(PyExc_ValueError, "a cover falls outside its field's words");
+        return NULL;
+    }
+    if (first == last) {
+        return PyUnicode_Substring(source, offsets[2 * first], offsets[2 * first + 1]);
+    }
+    PyObject *parts = PyList_New(last - first + 1);
+    if (parts == NULL) {
+        return NULL;
+    }
+    for (Py_ssize_t k = first; k <= last; k++) {
+        PyObject *part = PyUnicode_Substring(source, offsets[2 * k], offsets[2 * k + 1]);
+        if (part == NULL) {
+            Py_DECREF(parts);
+            return NULL;
+        }
+        PyList_SET_ITEM(parts, k - first, part);
+    }
+    PyObject *space = PyUnicode_FromString(" ");
+    PyObject *joined = space ? PyUnicode_Join(space, parts) : NULL;
+    Py_XDECREF(space);
+    Py_DECREF(parts);
+    return joined;
+}
+
+static PyObject *
+matched_texts(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)module;
+    if (nargs != 6) {
+        PyErr_SetString(PyExc_TypeError, "matched_texts(occurrences, title, summary, title_words, "
+                                         "title_spans, summary_spans)");
+        return NULL;
+    }
+    PyObject *occurrences = args[0], *sources[2] = {args[1], args[2]};
+    if (!PyList_Check(occurrences) || !PyUnicode_Check(sources[0])
+        || !PyUnicode_Check(sources[1])) {
+        PyErr_SetString(PyExc_TypeError, "occurrences is a list, title and summary str");
+        return NULL;
+    }
+    Py_ssize_t title_words = PyLong_AsSsize_t(args[3]);
+    if (title_words == -1 && PyErr_Occurred()) {
+        return NULL;
+    }
+    Py_buffer spans[2];
+    if (PyObject_GetBuffer(args[4], &spans[0], PyBUF_SIMPLE) < 0) {
+        return NULL;
+    }
+    if (PyObject_GetBuffer(args[5], &spans[1], PyBUF_SIMPLE) < 0) {
+        PyBuffer_Release(&spans[0]);
+        return NULL;
+    }
+    Py_ssize_t count = PyList_GET_SIZE(occurrences), n = 0;
+    Counted *counted = PyMem_Malloc((size_t)(count ? count : 1) * sizeof(Counted));
+    PyObject *found = NULL, *seen = NULL, *result = NULL;
+    if (counted == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyObject *occ = PyList_GET_ITEM(occurrences, i);
+        if (!PyTuple_Check(occ) || PyTuple_GET_SIZE(occ) != 4
+            || !PyUnicode_Check(PyTuple_GET_ITEM(occ, 2))
+            || !PyUnicode_Check(PyTuple_GET_ITEM(occ, 3))) {
+            PyErr_SetString(PyExc_TypeError,
+                            "an occurrence is (term, cover, cancelled_by, subsumed_by)");
+            goto done;
+        }
+        if (PyUnicode_GET_LENGTH(PyTuple_GET_ITEM(occ, 2))
+            || PyUnicode_GET_LENGTH(PyTuple_GET_ITEM(occ, 3))) {
+            continue; /* cancelled or subsumed: did not count */
+        }
+        if (read_cover(PyTuple_GET_ITEM(occ, 1), &counted[n]) < 0) {
+            goto done;
+        }
+        counted[n].order = n;
+        n++;
+    }
+    qsort(counted, (size_t)n, sizeof(Counted), compare_covers);
+    found = PyList_New(0);
+    seen = PySet_New(NULL);
+    if (found == NULL || seen == NULL) {
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_ssize_t first = counted[i].spans[0][0];
+        Py_ssize_t last = counted[i].spans[counted[i].nspans - 1][1];
+        int field = first < title_words ? 0 : 1;
+        Py_ssize_t base = field ? title_words : 0;
+        PyObject *text = written(sources[field], &spans[field], first - base, last - base);
+        if (text == NULL) {
+            goto done;
+        }
+        PyObject *key = PyObject_CallMethod(text, "casefold", NULL);
+        int known = key ? PySet_Contains(seen, key) : -1;
+        int failed = known < 0 || (!known && (PySet_Add(seen, key) < 0
+                                              || PyList_Append(found, text) < 0));
+        Py_XDECREF(key);
+        Py_DECREF(text);
+        if (failed) {
+            goto done;
+        }
+    }
+    result = Py_NewRef(found);
+done:
+    Py_XDECREF(found);
+    Py_XDECREF(seen);
+    PyMem_Free(counted);
+    PyBuffer_Release(&spans[0]);
+    PyBuffer_Release(&spans[1]);
+    return result;
+}
+
 static PyMethodDef module_methods[] = {
     {"score_topic", (PyCFunction)(void (*)(void))score_topic, METH_FASTCALL,
-     "score_topic(specs, terms, found, title_words, title_weight, exclusions)"
+     "score_topic(terms, found, title_words, title_weight, exclusions)"
      " -> (occurrences, contributions, strong_hit), or None when no term occurs"},
+    {"matched_texts", (PyCFunction)(void (*)(void))matched_texts, METH_FASTCALL,
+     "matched_texts(occurrences, title, summary, title_words, title_spans, summary_spans)"
+     " -> the distinct texts that counted, in order of appearance"},
     {NULL, NULL, 0, NULL},
 };
 

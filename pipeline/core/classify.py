@@ -31,13 +31,15 @@ from __future__ import annotations
 from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from pipeline.core import wordscan
 
 try:
+    from pipeline.core._scoring import matched_texts as _compiled_matched_texts
     from pipeline.core._scoring import score_topic as _compiled_score_topic
 except ImportError:  # not built: no C compiler where it was installed
-    _compiled_score_topic = None
+    _compiled_matched_texts = _compiled_score_topic = None
 from pipeline.core.models import Classification
 from pipeline.core.rules import Pattern, Phrase, Term, Topic
 from pipeline.core.text import matching_text, tokenize
@@ -238,42 +240,32 @@ class _Phrases:
         return self._find(text.words, text.positions, text.entries, text.title_words)
 
 
-@dataclass(frozen=True, slots=True)
-class _CompiledTerm:
-    topic: int
-    index: int
-    term: Term
-    first: int
-    second: int  # -1 unless NEAR
+class _CompiledTerm(NamedTuple):
+    """A term as the scoring reads it; a tuple, so the compiled scoring reads its first seven
+    fields by position (``_scoring.c`` relies on this order)."""
+
+    first: int  # phrase id
+    second: int  # phrase id of the NEAR side, -1 unless NEAR
     near: int
-    # The term's fields the scoring reads for every occurrence, at hand.
     weight: float
     strong: bool
+    index: int  # position in the topic's terms
+    source: str  # the pattern as written
+    topic: int
     language: str
-    source: str
-
-    #: What the compiled scoring reads of the term, as one tuple.
-    spec: tuple[int, int, int, float, bool, int, str] = field(init=False)
-
-    def __post_init__(self) -> None:
-        spec = (self.first, self.second, self.near, self.weight, self.strong, self.index)
-        object.__setattr__(self, "spec", (*spec, self.source))
+    term: Term
 
 
-@dataclass(frozen=True, slots=True)
-class _CompiledExclusion:
+class _CompiledExclusion(NamedTuple):
+    """An exclusion as the scoring reads it (the compiled scoring by position: keep the order)."""
+
     source: str
     first: int
     second: int  # -1 unless NEAR
     near: int
     within: int
-
-    #: What the compiled scoring reads of the exclusion, as one tuple.
-    spec: tuple[str, int, int, int, int] = field(init=False)
-
-    def __post_init__(self) -> None:
-        spec = (self.source, self.first, self.second, self.near, self.within)
-        object.__setattr__(self, "spec", spec)
+    order: int  # position in the topic's exclusions: the first written names a cancel
+    topic: int
 
 
 class _Occ:
@@ -344,33 +336,31 @@ class Classifier:
             self._phrases.scanner, wordscan.PythonScanner
         )
         self._score_topic = self._compiled_score if compiled else self._python_score_topic
-        #: phrase id -> terms whose (first) phrase it is
-        self._by_phrase: dict[int, list[_CompiledTerm]] = {}
-        #: per topic: phrase id -> the exclusions that phrase starts, in the topic's order
-        self._exclusions: list[dict[int, list[tuple[int, _CompiledExclusion]]]] = []
+        #: phrase id -> (terms whose first phrase it is, exclusions whose first phrase it is)
+        self._by_phrase: dict[int, tuple[list[_CompiledTerm], list[_CompiledExclusion]]] = {}
         self._languages: list[frozenset[str]] = []
         for t_index, topic in enumerate(self.topics):
             for k, term in enumerate(topic.terms):
                 first, second, near = self._add_pattern(term.pattern)
                 compiled = _CompiledTerm(
-                    t_index,
-                    k,
-                    term,
                     first,
                     second,
                     near,
                     term.weight,
                     term.strong,
-                    term.language,
+                    k,
                     term.pattern.source,
+                    t_index,
+                    term.language,
+                    term,
                 )
-                self._by_phrase.setdefault(first, []).append(compiled)
-            exclusions: dict[int, list[tuple[int, _CompiledExclusion]]] = {}
+                self._by_phrase.setdefault(first, ([], []))[0].append(compiled)
             for order, ex in enumerate(topic.exclusions):
                 first, second, near = self._add_pattern(ex.pattern)
-                compiled_ex = _CompiledExclusion(ex.pattern.source, first, second, near, ex.within)
-                exclusions.setdefault(first, []).append((order, compiled_ex))
-            self._exclusions.append(exclusions)
+                compiled_ex = _CompiledExclusion(
+                    ex.pattern.source, first, second, near, ex.within, order, t_index
+                )
+                self._by_phrase.setdefault(first, ([], []))[1].append(compiled_ex)
             self._languages.append(frozenset(t.language for t in topic.terms) - {"any"})
 
     def _add_pattern(self, pattern: Pattern) -> tuple[int, int, int]:
@@ -412,9 +402,15 @@ class Classifier:
         if not found:
             return []
         candidates: dict[int, list[_CompiledTerm]] = {}
+        exclusions: dict[int, list[_CompiledExclusion]] = {}
+        by_phrase = self._by_phrase
         for pid in found:
-            for compiled in self._by_phrase.get(pid, ()):
-                candidates.setdefault(compiled.topic, []).append(compiled)
+            if pid in by_phrase:
+                terms, excluding = by_phrase[pid]
+                for compiled in terms:
+                    candidates.setdefault(compiled.topic, []).append(compiled)
+                for ex in excluding:
+                    exclusions.setdefault(ex.topic, []).append(ex)
         lang = _language_key(language)
         scores = []
         for t_index, terms in sorted(candidates.items()):
@@ -423,7 +419,9 @@ class Classifier:
                 terms = [c for c in terms if c.language == lang or c.language == "any"]
             if not hopeless and self._hopeless(t_index, terms, text.title_words):
                 continue
-            score = self._score_topic(t_index, terms, found, text.title_words)
+            present = exclusions.get(t_index, [])
+            present.sort(key=_order)  # the first exclusion written names a cancel
+            score = self._score_topic(t_index, terms, found, text.title_words, present)
             if score is not None:
                 scores.append(score)
         return scores
@@ -441,20 +439,11 @@ class Classifier:
         terms: list[_CompiledTerm],
         found: dict[int, list[Span]],
         title_words: int,
+        exclusions: list[_CompiledExclusion],
     ) -> _TopicScore | None:
         """``_python_score_topic`` in C (``_scoring.c``): the same answers."""
         topic = self.topics[t_index]
-        index = self._exclusions[t_index]
-        present = [pair for pid in found if pid in index for pair in index[pid]]
-        present.sort(key=_order)
-        scored = _compiled_score_topic(
-            [c.spec for c in terms],
-            terms,
-            found,
-            title_words,
-            topic.title_weight,
-            [ex.spec for _, ex in present],
-        )
+        scored = _compiled_score_topic(terms, found, title_words, topic.title_weight, exclusions)
         if scored is None:
             return None
         occurrences, contributions, strong_hit = scored
@@ -467,6 +456,7 @@ class Classifier:
         terms: list[_CompiledTerm],
         found: dict[int, list[Span]],
         title_words: int,
+        exclusions: list[_CompiledExclusion],
     ) -> _TopicScore | None:
         topic = self.topics[t_index]
         occurrences: list[_Occ] = []
@@ -483,10 +473,8 @@ class Classifier:
             occurrences += [_Occ(compiled, cover) for cover in covers]
         if not occurrences:
             return None
-        index = self._exclusions[t_index]
-        present = [pair for pid in found if pid in index for pair in index[pid]]
-        if present:
-            _cancel(occurrences, present, found)
+        if exclusions:
+            _cancel(occurrences, exclusions, found)
         _mark_subsumed(occurrences)
         contributions: dict[int, float] = {}
         strong_hit = False
@@ -508,22 +496,21 @@ class Classifier:
         return _TopicScore(topic, fates, contributions, score, strong_hit)
 
 
-def _order(pair: tuple[int, _CompiledExclusion]) -> int:
-    return pair[0]
+def _order(ex: _CompiledExclusion) -> int:
+    return ex.order
 
 
 def _cancel(
     occurrences: list[_Occ],
-    present: list[tuple[int, _CompiledExclusion]],
+    present: list[_CompiledExclusion],
     found: dict[int, list[Span]],
 ) -> None:
     """Mark the occurrences an exclusion overlaps or lies within ``within`` words of; the first
-    exclusion written in the topic names the cancel."""
-    present.sort(key=_order)
+    exclusion written in the topic (``present`` is in that order) names the cancel."""
     # An occurrence span (a0, a1) is within w words of an exclusion span (b0, b1) when
     # a0 <= b1 + w and a1 >= b0 - w: each exclusion becomes the intervals it reaches.
     reaches = []
-    for _, ex in present:
+    for ex in present:
         covers = _exclusion_covers(found, ex)
         if covers:
             w = ex.within
@@ -631,6 +618,12 @@ class _Text:
         self.positions = positions + more_positions
         self.entries = entries + more_entries
         self._spans: list[bytes | memoryview | list[str]] = [title_spans, summary_spans]
+
+    @property
+    def spans(self) -> tuple[bytes | memoryview | list[str], bytes | memoryview | list[str]]:
+        """Per field, the word offsets (the compiled scanner's int32 pairs) or, from the
+        pure-Python scanner, the words as written."""
+        return self._spans[0], self._spans[1]
 
     def _offsets(self, field: int) -> memoryview:
         """[start, end) character offsets of a field's words, as a flat sequence of ints."""
@@ -740,6 +733,17 @@ def _cover(occurrence: tuple[_CompiledTerm, Cover, str, str]) -> Cover:
 
 def _matched_texts(score: _TopicScore, text: _Text) -> list[str]:
     """The distinct texts that counted (their words as written), in order of appearance."""
+    title_spans, summary_spans = text.spans
+    if _compiled_matched_texts is not None and not isinstance(title_spans, list):
+        # the compiled scanner's offsets: the same, in C
+        return _compiled_matched_texts(
+            score.occurrences,
+            text.title,
+            text.summary,
+            text.title_words,
+            title_spans,
+            summary_spans,
+        )
     counted = sorted(
         cover for _, cover, cancelled, subsumed in score.occurrences if not (cancelled or subsumed)
     )
