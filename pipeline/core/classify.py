@@ -31,6 +31,7 @@ from __future__ import annotations
 from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import NamedTuple
 
 from pipeline.core import wordscan
@@ -256,6 +257,10 @@ class _CompiledTerm(NamedTuple):
     term: Term
 
 
+_weight = attrgetter("weight")
+_strong = attrgetter("strong")
+
+
 class _CompiledExclusion(NamedTuple):
     """An exclusion as the scoring reads it (the compiled scoring by position: keep the order)."""
 
@@ -428,9 +433,9 @@ class Classifier:
 
     def _hopeless(self, t_index: int, terms: list[_CompiledTerm], title_words: int) -> bool:
         topic = self.topics[t_index]
-        if topic.has_strong_terms and not any(c.strong for c in terms):
+        if topic.has_strong_terms and not any(map(_strong, terms)):
             return True
-        best = sum(c.weight for c in terms) * (topic.title_weight if title_words else 1.0)
+        best = sum(map(_weight, terms)) * (topic.title_weight if title_words else 1.0)
         return round(best, 2) < topic.threshold
 
     def _compiled_score(
