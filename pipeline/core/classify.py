@@ -24,6 +24,10 @@ How a text is scored (the rule language itself is in ``rules`` and ``docs/topics
 Terms apply by language: an article in a language the topic has terms for is read with that
 language's terms and the ``any`` terms; an article in another language, or with no language, is
 read with all of them.
+
+Steps 3 and 4, and the matched texts an alert quotes, run in C (``_scoring.c``) where it was
+built; ``_python_score_topic`` and the Python half of ``_matched_texts`` state the same rules
+and are the fallback (``NEWSMON_PURE_PYTHON_CLASSIFIER=1``, or no C compiler at install time).
 """
 
 from __future__ import annotations
