@@ -633,6 +633,18 @@ neighbour(PyObject *group, Py_ssize_t size, Py_ssize_t i, Py_ssize_t n)
     return j < 0 || j >= n ? -1 : j;
 }
 
+/* The phrases a group files under key (a neighbour word, or its prefix), checked. */
+static int
+check_keyed(PyObject *found, PyObject *table, PyObject *key, PyObject *words, Py_ssize_t i,
+            Py_ssize_t n, Py_ssize_t title_words)
+{
+    PyObject *anchors = PyDict_GetItemWithError(table, key);
+    if (anchors == NULL) {
+        return PyErr_Occurred() ? -1 : 0;
+    }
+    return check_anchors(found, anchors, words, i, n, title_words);
+}
+
 static PyObject *
 find_phrases(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
@@ -696,15 +708,8 @@ find_phrases(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
             if (j < 0) {
                 continue;
             }
-            PyObject *more = PyDict_GetItemWithError(PyTuple_GET_ITEM(group, 1),
-                                                     PyList_GET_ITEM(words, j));
-            if (more == NULL) {
-                if (PyErr_Occurred()) {
-                    goto error;
-                }
-                continue;
-            }
-            if (check_anchors(found, more, words, i, n, title_words) < 0) {
+            if (check_keyed(found, PyTuple_GET_ITEM(group, 1), PyList_GET_ITEM(words, j), words,
+                            i, n, title_words) < 0) {
                 goto error;
             }
         }
@@ -736,15 +741,10 @@ find_phrases(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
                 if (prefix == NULL) {
                     goto error;
                 }
-                PyObject *more = PyDict_GetItemWithError(PyTuple_GET_ITEM(group, 1), prefix);
+                int failed = check_keyed(found, PyTuple_GET_ITEM(group, 1), prefix, words, i, n,
+                                         title_words) < 0;
                 Py_DECREF(prefix);
-                if (more == NULL) {
-                    if (PyErr_Occurred()) {
-                        goto error;
-                    }
-                    continue;
-                }
-                if (check_anchors(found, more, words, i, n, title_words) < 0) {
+                if (failed) {
                     goto error;
                 }
             }
