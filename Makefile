@@ -6,8 +6,8 @@ STAMP := $(VENV)/.installed
 
 .PHONY: install run demo test test-fast test-integration lint bench bench-classify bench-poll clean chromium
 
-# setup.py builds the classifier's compiled word scanner (pipeline/core/_wordscan.c).
-$(STAMP): pyproject.toml setup.py pipeline/core/_wordscan.c
+# setup.py builds the classifier's compiled modules (pipeline/core/_wordscan.c, _scoring.c).
+$(STAMP): pyproject.toml setup.py pipeline/core/_wordscan.c pipeline/core/_scoring.c
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'

@@ -101,7 +101,7 @@ class PythonScanner:
         written = split_words(text) if text else []
         folded = fold_words(written)
         found = list(map(self._entries.__getitem__, folded))
-        positions = [i for i in compress(range(len(found)), map(_is_entry, found))]
+        positions = list(compress(range(len(found)), map(_is_entry, found)))
         return folded, [base + i for i in positions], [found[i] for i in positions], written
 
     def clear(self) -> None:
