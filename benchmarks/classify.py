@@ -217,8 +217,7 @@ def main() -> None:
     topics = load_topics(repo / "config")
     classifier = Classifier(topics)
     terms = sum(len(t.terms) + len(t.exclusions) for t in topics)
-    compiled = classifier._score_topic == classifier._compiled_score
-    kind = "compiled (_wordscan.c, _scoring.c)" if compiled else "pure Python"
+    kind = "compiled (_wordscan.c, _scoring.c)" if classifier.compiled else "pure Python"
     print(
         f"machine: {_cpu_model()}, {platform.python_implementation()} {platform.python_version()}"
     )

@@ -26,7 +26,7 @@ language's terms and the ``any`` terms; an article in another language, or with 
 read with all of them.
 
 Steps 3 and 4, and the matched texts an alert quotes, run in C (``_scoring.c``) where it was
-built; ``_python_score_topic`` and the Python half of ``_matched_texts`` state the same rules
+built; ``_python_score_topic`` and ``_python_matched_texts`` state the same rules
 and are the fallback (``NEWSMON_PURE_PYTHON_CLASSIFIER=1``, or no C compiler at install time).
 """
 
@@ -340,11 +340,13 @@ class Classifier:
     def __init__(self, topics: Sequence[Topic]) -> None:
         self.topics = tuple(topics)
         self._phrases = _Phrases()
-        #: The scoring of one topic: compiled where the compiled scanner runs (one switch).
-        compiled = _compiled_score_topic is not None and not isinstance(
+        #: Whether the compiled scanner and scoring run (one switch: both C modules built and
+        #: NEWSMON_PURE_PYTHON_CLASSIFIER unset), or their pure-Python twins.
+        self.compiled = _compiled_score_topic is not None and not isinstance(
             self._phrases.scanner, wordscan.PythonScanner
         )
-        self._score_topic = self._compiled_score if compiled else self._python_score_topic
+        self._score_topic = self._compiled_score if self.compiled else self._python_score_topic
+        self._matched_texts = _compiled_matched if self.compiled else _python_matched_texts
         #: phrase id -> (terms whose first phrase it is, exclusions whose first phrase it is)
         self._by_phrase: dict[int, tuple[list[_CompiledTerm], list[_CompiledExclusion]]] = {}
         self._languages: list[frozenset[str]] = []
@@ -385,7 +387,7 @@ class Classifier:
         for score in self._scores(text, language, hopeless=False):
             if score.matched:
                 result.topics[score.topic.id] = score.score
-                result.matched[score.topic.id] = _matched_texts(score, text)
+                result.matched[score.topic.id] = self._matched_texts(score, text)
         return result
 
     def explain(self, title: str, summary: str, language: str = "") -> list[TopicResult]:
@@ -740,19 +742,16 @@ def _cover(occurrence: tuple[_CompiledTerm, Cover, str, str]) -> Cover:
     return occurrence[1]
 
 
-def _matched_texts(score: _TopicScore, text: _Text) -> list[str]:
-    """The distinct texts that counted (their words as written), in order of appearance."""
+def _compiled_matched(score: _TopicScore, text: _Text) -> list[str]:
+    """``_python_matched_texts`` in C, from the compiled scanner's word offsets."""
     title_spans, summary_spans = text.spans
-    if _compiled_matched_texts is not None and not isinstance(title_spans, list):
-        # the compiled scanner's offsets: the same, in C
-        return _compiled_matched_texts(
-            score.occurrences,
-            text.title,
-            text.summary,
-            text.title_words,
-            title_spans,
-            summary_spans,
-        )
+    return _compiled_matched_texts(
+        score.occurrences, text.title, text.summary, text.title_words, title_spans, summary_spans
+    )
+
+
+def _python_matched_texts(score: _TopicScore, text: _Text) -> list[str]:
+    """The distinct texts that counted (their words as written), in order of appearance."""
     counted = sorted(
         cover for _, cover, cancelled, subsumed in score.occurrences if not (cancelled or subsumed)
     )

@@ -211,6 +211,7 @@ def test_compiled_and_python_scanners_classify_alike(
     assert not isinstance(shipped._phrases.scanner, wordscan.PythonScanner)
     assert python._score_topic == python._python_score_topic
     assert shipped._score_topic == shipped._compiled_score
+    assert shipped.compiled and not python.compiled
     texts = []
     labelled = shared_path("corpora", "labelled-dev", "articles.jsonl")
     for line in labelled.read_text(encoding="utf-8").splitlines():
